@@ -1,0 +1,256 @@
+"""Settings, all read from the environment (see README.md, "Settings").
+
+Development (DEBUG on) needs nothing set: an SQLite file, a local-memory cache and a secret key
+generated once into the git-ignored file `.secret_key`. Production needs at least SECRET_KEY,
+ISSUER and DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if number <= 0:
+        raise ImproperlyConfigured(f"{name} must be positive, not {number}.")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
+def development_secret_key(path: Path) -> str:
+    """A random key generated once per checkout, so sessions survive restarts in development."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        return key
+
+
+def issuer_from_env(debug: bool) -> str:
+    issuer = os.environ.get("ISSUER", "").strip()
+    if not issuer:
+        if debug:
+            return "http://127.0.0.1:8000"
+        raise ImproperlyConfigured(
+            "ISSUER is not set. Set it to the public https URL of this server, "
+            "for example ISSUER=https://auth.example.com"
+        )
+    parts = urlsplit(issuer)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"ISSUER must be an absolute http(s) URL without query or fragment, not {issuer!r}."
+        )
+    return issuer.rstrip("/")
+
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Refusing to start with DEBUG off and no secret key: "
+            "set SECRET_KEY to a long random value (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(50))'), or set DEBUG=true for development."
+        )
+    SECRET_KEY = development_secret_key(BASE_DIR / ".secret_key")
+
+ISSUER = issuer_from_env(DEBUG)
+
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS",
+    ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [urlsplit(ISSUER).hostname or ""],
+)
+
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    # Behind a TLS-terminating proxy that sets this header (and strips it from clients).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "accounts",
+    "oauth",
+]
+
+# The demo client app: a stand-in third-party app that runs the flow against this server.
+DEMO_CLIENT_ENABLED = env_bool("DEMO_CLIENT", DEBUG)
+if DEMO_CLIENT_ENABLED:
+    INSTALLED_APPS.append("democlient")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+if not DEBUG:
+    # Serves the collected static files (`manage.py collectstatic`) in production.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+ROOT_URLCONF = "authserver.urls"
+WSGI_APPLICATION = "authserver.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+if DATABASE_URL:
+    try:
+        DATABASES = {
+            "default": dj_database_url.parse(
+                DATABASE_URL, conn_max_age=60, conn_health_checks=True
+            )
+        }
+    except ValueError as error:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": BASE_DIR / "db.sqlite3",
+        }
+    }
+
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "authserver",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("ko", _("Korean"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = ISSUER.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+
+# Tokens. Lifetimes are in seconds; a client may override the access and refresh lifetimes.
+AUTHORIZATION_CODE_LIFETIME = env_int("AUTHORIZATION_CODE_LIFETIME", 60)
+ACCESS_TOKEN_LIFETIME = env_int("ACCESS_TOKEN_LIFETIME", 10 * 60)
+ID_TOKEN_LIFETIME = env_int("ID_TOKEN_LIFETIME", 10 * 60)
+REFRESH_TOKEN_IDLE_LIFETIME = env_int("REFRESH_TOKEN_IDLE_LIFETIME", 30 * 24 * 3600)
+REFRESH_TOKEN_ABSOLUTE_LIFETIME = env_int("REFRESH_TOKEN_ABSOLUTE_LIFETIME", 90 * 24 * 3600)
+
+SIGNING_ALGORITHMS = ("RS256", "PS256", "ES256")
+ACCESS_TOKEN_ALGORITHM = env_choice("ACCESS_TOKEN_ALGORITHM", "RS256", SIGNING_ALGORITHMS)
+ID_TOKEN_ALGORITHM = env_choice("ID_TOKEN_ALGORITHM", "RS256", SIGNING_ALGORITHMS)
+# The `aud` of access tokens: the identifier of the resource servers that accept them.
+ACCESS_TOKEN_AUDIENCE = os.environ.get("ACCESS_TOKEN_AUDIENCE", "").strip() or ISSUER
+# Encrypts signing keys' private parts at rest; derived from SECRET_KEY when unset.
+SIGNING_KEY_ENCRYPTION_KEY = os.environ.get("SIGNING_KEY_ENCRYPTION_KEY", "").strip()
+# How often a process asks the shared cache whether signing keys changed.
+SIGNING_KEY_CHECK_INTERVAL = env_int("SIGNING_KEY_CHECK_INTERVAL", 30)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+}

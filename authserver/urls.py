@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from oauth import views as oauth_views
+
+urlpatterns = [
+    path(
+        ".well-known/openid-configuration",
+        oauth_views.openid_configuration,
+        name="openid-configuration",
+    ),
+    path(
+        ".well-known/oauth-authorization-server",
+        oauth_views.oauth_authorization_server,
+        name="oauth-authorization-server",
+    ),
+    path("oauth/", include("oauth.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("healthz", oauth_views.healthz, name="healthz"),
+    path("", RedirectView.as_view(pattern_name="accounts:home"), name="root"),
+]
+
+if settings.DEMO_CLIENT_ENABLED:
+    urlpatterns.append(path("demo/", include("democlient.urls")))

@@ -1,0 +1,47 @@
+"""The demo app's side of OAuth: what any third-party app does, over HTTP only.
+
+It knows nothing of the server's internals: it reads the discovery document, sends people to
+the authorization endpoint with PKCE, and calls the token, userinfo and revocation endpoints
+with authlib's requests client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from django.conf import settings
+from joserfc import jwt
+from joserfc.jwk import KeySet
+
+CLIENT_ID = "demo-client"
+SCOPE = "openid profile email"
+TIMEOUT = 10
+
+
+def metadata() -> dict[str, Any]:
+    response = requests.get(
+        settings.ISSUER + "/.well-known/openid-configuration", timeout=TIMEOUT
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def session(redirect_uri: str | None = None, token: dict[str, Any] | None = None) -> OAuth2Session:
+    return OAuth2Session(
+        client_id=CLIENT_ID,
+        scope=SCOPE,
+        redirect_uri=redirect_uri,
+        token=token,
+        code_challenge_method="S256",
+        token_endpoint_auth_method="none",
+        timeout=TIMEOUT,
+    )
+
+
+def decode(token: str, *, jwks_uri: str) -> dict[str, Any]:
+    """Verify a JWT's signature with the server's published keys; return header and claims."""
+    keys = KeySet.import_key_set(requests.get(jwks_uri, timeout=TIMEOUT).json())
+    verified = jwt.decode(token, keys)
+    return {"header": verified.header, "claims": verified.claims}

@@ -1,0 +1,132 @@
+"""The demo app's pages. Its state lives in the session under one key, apart from the server's."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from authlib.common.security import generate_token
+from authlib.integrations.base_client.errors import OAuthError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from requests import RequestException
+
+from . import oauth
+
+SESSION_KEY = "democlient"
+
+
+def _state(request: HttpRequest) -> dict[str, Any]:
+    return request.session.setdefault(SESSION_KEY, {})
+
+
+def _save(request: HttpRequest, state: dict[str, Any]) -> None:
+    request.session[SESSION_KEY] = state
+
+
+def _show_tokens(request: HttpRequest, token: dict[str, Any], server: dict[str, Any]) -> None:
+    """Keep what the demo page shows: the tokens, their verified claims and the userinfo."""
+    state = _state(request)
+    state.pop("error", None)
+    state["token"] = dict(token)
+    state["access_token"] = oauth.decode(token["access_token"], jwks_uri=server["jwks_uri"])
+    if token.get("id_token"):
+        id_token = oauth.decode(token["id_token"], jwks_uri=server["jwks_uri"])
+        if id_token["claims"].get("nonce") != state.get("nonce"):
+            raise OAuthError("id_token_nonce", "The id_token's nonce is not the one sent.")
+        state["id_token"] = id_token
+    userinfo = oauth.session(token=token).get(server["userinfo_endpoint"])
+    state["userinfo"] = {"status": userinfo.status_code, "body": userinfo.json()}
+    _save(request, state)
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    state = _state(request)
+    pretty = {
+        key: json.dumps(state[key], indent=2, ensure_ascii=False)
+        for key in ("token", "access_token", "id_token", "userinfo")
+        if key in state
+    }
+    return render(request, "democlient/index.html", {"state": state, "pretty": pretty})
+
+
+@require_POST
+def login(request: HttpRequest) -> HttpResponse:
+    server = oauth.metadata()
+    redirect_uri = request.build_absolute_uri(reverse("democlient:callback"))
+    code_verifier = generate_token(64)
+    nonce = secrets.token_urlsafe(16)
+    url, state = oauth.session(redirect_uri).create_authorization_url(
+        server["authorization_endpoint"], code_verifier=code_verifier, nonce=nonce
+    )
+    _save(
+        request,
+        {"state": state, "code_verifier": code_verifier, "nonce": nonce, "redirect_uri": redirect_uri},
+    )
+    return redirect(url)
+
+
+@require_GET
+def callback(request: HttpRequest) -> HttpResponse:
+    state = _state(request)
+    server = oauth.metadata()
+    try:
+        if request.GET.get("state") != state.get("state"):
+            raise OAuthError("state_mismatch", "The state is not the one this app sent.")
+        if request.GET.get("iss") != server["issuer"]:
+            raise OAuthError("issuer_mismatch", "The response comes from another issuer.")
+        if "error" in request.GET:
+            raise OAuthError(request.GET["error"], request.GET.get("error_description", ""))
+        token = oauth.session(state["redirect_uri"]).fetch_token(
+            server["token_endpoint"],
+            authorization_response=request.build_absolute_uri(),
+            code_verifier=state["code_verifier"],
+            state=state["state"],
+        )
+        _show_tokens(request, token, server)
+    except (OAuthError, RequestException, KeyError) as error:
+        state["error"] = str(error)
+        _save(request, state)
+    return redirect("democlient:index")
+
+
+@require_POST
+def refresh(request: HttpRequest) -> HttpResponse:
+    state = _state(request)
+    server = oauth.metadata()
+    try:
+        token = oauth.session(token=state["token"]).refresh_token(
+            server["token_endpoint"], refresh_token=state["token"]["refresh_token"]
+        )
+        _show_tokens(request, token, server)
+    except (OAuthError, RequestException, KeyError) as error:
+        state["error"] = str(error)
+        _save(request, state)
+    return redirect("democlient:index")
+
+
+@require_POST
+def revoke(request: HttpRequest) -> HttpResponse:
+    state = _state(request)
+    server = oauth.metadata()
+    try:
+        response = oauth.session(token=state["token"]).revoke_token(
+            server["revocation_endpoint"],
+            token=state["token"]["refresh_token"],
+            token_type_hint="refresh_token",
+        )
+        state["revoked"] = response.status_code == 200
+    except (RequestException, KeyError) as error:
+        state["error"] = str(error)
+    _save(request, state)
+    return redirect("democlient:index")
+
+
+@require_POST
+def forget(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SESSION_KEY, None)
+    return redirect("democlient:index")

@@ -1,0 +1,54 @@
+"""Server metadata: OpenID Connect Discovery 1.0 and RFC 8414, from one description."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from .grants import CLIENT_AUTH_METHODS
+from .models import GrantType
+from .scopes import SUPPORTED_SCOPES
+
+CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def server_metadata(*, openid: bool) -> dict[str, Any]:
+    def url(name: str) -> str:
+        return settings.ISSUER + reverse(name)
+
+    metadata: dict[str, Any] = {
+        "issuer": settings.ISSUER,
+        "authorization_endpoint": url("oauth:authorize"),
+        "token_endpoint": url("oauth:token"),
+        "jwks_uri": url("oauth:jwks"),
+        "revocation_endpoint": url("oauth:revoke"),
+        "introspection_endpoint": url("oauth:introspect"),
+        "userinfo_endpoint": url("oauth:userinfo"),
+        "scopes_supported": list(SUPPORTED_SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": list(GrantType.values),
+        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "ui_locales_supported": [code for code, _ in settings.LANGUAGES],
+    }
+    if openid:
+        metadata.update(
+            subject_types_supported=["public"],
+            id_token_signing_alg_values_supported=[settings.ID_TOKEN_ALGORITHM],
+            claims_supported=[
+                "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+                "name", "preferred_username", "given_name", "family_name",
+                "email", "email_verified",
+            ],
+            prompt_values_supported=["none", "login", "consent"],
+            claims_parameter_supported=False,
+            request_parameter_supported=False,
+            request_uri_parameter_supported=False,
+        )
+    return metadata

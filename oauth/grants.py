@@ -1,0 +1,196 @@
+"""authlib's grants with our storage: one short subclass each, the work done by services.py."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from typing import Any
+
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc7636.challenge import CODE_VERIFIER_PATTERN, create_s256_code_challenge
+from authlib.oidc.core import OpenIDCode, UserInfo
+from django.conf import settings
+from django.utils import timezone
+from joserfc.jwk import KeySet
+
+from accounts.models import User
+
+from . import services
+from .claims import user_claims
+from .hashing import generate_secret
+from .keys import active_signing_key
+from .models import AuthorizationCode, Client, RefreshToken
+from .tokens import AccessTokenGenerator
+
+CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+class GrantTokensMixin:
+    """Token responses name the grant (token family) they belong to; see tokens.py."""
+
+    request: Any
+    GRANT_TYPE: str
+
+    def grant_identity(self) -> tuple[uuid.UUID, int | None]:
+        """The grant's id and the person's sign-in time."""
+        raise NotImplementedError
+
+    def generate_token(
+        self,
+        user: User | None = None,
+        scope: str | None = None,
+        grant_type: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        grant_id, auth_time = self.grant_identity()
+        generator = AccessTokenGenerator(grant_id=grant_id, auth_time=auth_time)
+        return generator(
+            grant_type or self.GRANT_TYPE,
+            self.request.client,
+            user,
+            scope,
+            expires_in,
+            include_refresh_token,
+        )
+
+
+class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
+    """RFC 6749 §4.1. The authorize view sets `request.auth_time` before a code is issued."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+
+    def grant_identity(self) -> tuple[uuid.UUID, int | None]:
+        if not hasattr(self.request, "grant_id"):
+            self.request.grant_id = uuid.uuid4()
+        return self.request.grant_id, self.request.authorization_code.get_auth_time()
+
+    def generate_authorization_code(self) -> str:
+        return generate_secret()
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        data = request.payload.data
+        services.code_create(
+            code=code,
+            client=request.client,
+            user=request.user,
+            redirect_uri=request.payload.redirect_uri or "",
+            scope=request.scope,
+            nonce=data.get("nonce") or "",
+            code_challenge=data.get("code_challenge") or "",
+            code_challenge_method=data.get("code_challenge_method") or "",
+            auth_time=request.auth_time,
+        )
+
+    def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
+        return services.code_find(code=code, client=client)
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> User | None:
+        user = authorization_code.user
+        return user if user.is_active else None
+
+    def save_token(self, token: dict[str, Any]) -> None:
+        grant_id, _ = self.grant_identity()
+        try:
+            services.code_exchange(
+                code=self.request.authorization_code,
+                grant_id=grant_id,
+                refresh_token=token.get("refresh_token"),
+            )
+        except services.CodeReplayed:
+            raise InvalidGrantError("The authorization code has already been used.") from None
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        """Kept, marked used by `code_exchange`, so a replay can be recognised."""
+
+
+class RefreshTokenGrant(GrantTokensMixin, grants.RefreshTokenGrant):
+    """RFC 6749 §6 with rotation: every use returns a new refresh token (RFC 9700 §4.14.2)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def grant_identity(self) -> tuple[uuid.UUID, int | None]:
+        grant = self.request.refresh_token.grant
+        return grant.id, int(grant.auth_time.timestamp())
+
+    def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
+        return services.refresh_token_find(refresh_token=refresh_token)
+
+    def authenticate_user(self, refresh_token: RefreshToken) -> User:
+        return refresh_token.grant.user
+
+    def save_token(self, token: dict[str, Any]) -> None:
+        try:
+            services.refresh_token_rotate(
+                old=self.request.refresh_token,
+                client=self.request.client,
+                new_token=token["refresh_token"],
+            )
+        except services.RefreshTokenReused:
+            raise InvalidGrantError("The refresh token has already been used.") from None
+
+    def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
+        """Done in `save_token`, in the same transaction as issuing the new token."""
+
+
+class PKCE(CodeChallenge):
+    """RFC 7636 with S256 only (RFC 9700 §2.1.1); public clients must use it."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        challenge = data.get("code_challenge")
+        if not challenge and grant.request.client.is_public:
+            raise InvalidRequestError("Public clients must send a code_challenge (PKCE, S256).")
+        if challenge and data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("code_challenge_method must be S256.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+    def validate_code_verifier(self, grant: Any, result: Any) -> None:
+        """RFC 7636 §4.6: a missing or wrong verifier is invalid_grant, and so is a verifier for
+        a code issued without a challenge (RFC 9700 §4.8.2)."""
+        verifier = grant.request.form.get("code_verifier")
+        challenge = grant.request.authorization_code.code_challenge
+        if not challenge:
+            if verifier:
+                raise InvalidGrantError("The code was issued without a code_challenge.")
+            return
+        if (
+            not verifier
+            or not CODE_VERIFIER_PATTERN.match(verifier)
+            or not hmac.compare_digest(create_s256_code_challenge(verifier), challenge)
+        ):
+            raise InvalidGrantError("The code_verifier does not match the code_challenge.")
+
+
+class OpenIDConnect(OpenIDCode):
+    """OpenID Connect Core §3.1: an id_token beside the tokens when `openid` is in the scope."""
+
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        """Nonces are not refused for having been seen: replay protection is the client's check
+        of the nonce in its id_token (OIDC Core §3.1.3.7), and a refusal would break retries."""
+        return False
+
+    def get_client_algorithm(self, client: Client) -> str:
+        return settings.ID_TOKEN_ALGORITHM
+
+    def get_encode_header(self, client: Client) -> dict[str, str]:
+        return {"alg": self.get_client_algorithm(client)}
+
+    def resolve_client_private_key(self, client: Client) -> KeySet:
+        return active_signing_key(settings.ID_TOKEN_ALGORITHM)
+
+    def get_client_claims(self, client: Client) -> dict[str, Any]:
+        now = int(timezone.now().timestamp())
+        return {
+            "iss": settings.ISSUER,
+            "aud": client.client_id,
+            "iat": now,
+            "exp": now + settings.ID_TOKEN_LIFETIME,
+        }
+
+    def generate_user_info(self, user: User, scope: str) -> UserInfo:
+        return user_claims(user, scope)

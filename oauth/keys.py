@@ -1,0 +1,188 @@
+"""Signing keys: created on first need, encrypted at rest, cached in every process, published as
+a JWKS.
+
+Each process keeps a `KeyRing` in memory, so signing and verifying tokens cost no query. A
+version stamp in the shared cache (Redis in production) tells processes when the keys changed;
+they look at it at most every SIGNING_KEY_CHECK_INTERVAL seconds.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+from joserfc.jwk import ECKey, KeySet, RSAKey
+
+from .models import Client, SigningKey
+
+Key = RSAKey | ECKey
+
+KEY_GENERATORS: dict[str, Callable[[], Key]] = {
+    "RS256": lambda: RSAKey.generate_key(2048),
+    "PS256": lambda: RSAKey.generate_key(2048),
+    "ES256": lambda: ECKey.generate_key("P-256"),
+}
+
+VERSION_CACHE_KEY = "oauth:signing-keys:version"
+
+
+def _fernet() -> Fernet:
+    secret = settings.SIGNING_KEY_ENCRYPTION_KEY or settings.SECRET_KEY
+    digest = hashlib.sha256(b"authserver signing keys\x00" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def _key_parameters(algorithm: str, kid: str) -> dict[str, Any]:
+    return {"kid": kid, "alg": algorithm, "use": "sig"}
+
+
+def signing_key_create(*, algorithm: str, state: str = SigningKey.State.NEXT) -> SigningKey:
+    """Generate a key pair and store it, the private part encrypted."""
+    generated = KEY_GENERATORS[algorithm]()
+    kid = generated.thumbprint()
+    key = type(generated).import_key(
+        generated.as_pem(private=True), parameters=_key_parameters(algorithm, kid)
+    )
+    now = timezone.now()
+    return SigningKey.objects.create(
+        kid=kid,
+        algorithm=algorithm,
+        state=state,
+        private_key_encrypted=_fernet().encrypt(key.as_pem(private=True)).decode(),
+        public_jwk=key.as_dict(private=False),
+        activated_at=now if state == SigningKey.State.ACTIVE else None,
+    )
+
+
+def signing_key_private(signing_key: SigningKey) -> Key:
+    try:
+        pem = _fernet().decrypt(signing_key.private_key_encrypted.encode())
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            f"Signing key {signing_key.kid} cannot be decrypted: SIGNING_KEY_ENCRYPTION_KEY "
+            "(or SECRET_KEY, when it is unset) differs from the one it was stored with."
+        ) from None
+    key_class = RSAKey if signing_key.public_jwk["kty"] == "RSA" else ECKey
+    return key_class.import_key(
+        pem, parameters=_key_parameters(signing_key.algorithm, signing_key.kid)
+    )
+
+
+def signing_key_activate_first(*, algorithm: str) -> None:
+    """Make sure an active key exists for `algorithm`; safe when processes race to do it."""
+    if not SigningKey.objects.filter(algorithm=algorithm, state=SigningKey.State.ACTIVE).exists():
+        try:
+            with transaction.atomic():
+                signing_key_create(algorithm=algorithm, state=SigningKey.State.ACTIVE)
+        except IntegrityError:
+            pass  # another process activated one first; the unique constraint kept it single
+    keys_changed()
+
+
+def keys_changed() -> None:
+    """Tell every process to reload its keys at its next check."""
+    cache.set(VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
+    _reload_now()
+
+
+def verification_window() -> timedelta:
+    """How long a retired key must stay published: the longest life of a token it signed."""
+    longest_client = Client.objects.aggregate(longest=Max("access_token_lifetime"))["longest"]
+    return timedelta(
+        seconds=max(
+            settings.ACCESS_TOKEN_LIFETIME, settings.ID_TOKEN_LIFETIME, longest_client or 0
+        )
+    )
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    version: str
+    signing: dict[str, Key] = field(default_factory=dict)
+    verifying: KeySet = field(default_factory=lambda: KeySet([]))
+    jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
+
+    @classmethod
+    def load(cls, version: str) -> KeyRing:
+        published = SigningKey.objects.filter(
+            Q(state__in=[SigningKey.State.NEXT, SigningKey.State.ACTIVE])
+            | Q(retired_at__gt=timezone.now() - verification_window())
+        ).order_by("created_at")
+        signing: dict[str, Key] = {}
+        public: list[Key] = []
+        for stored in published:
+            if stored.state == SigningKey.State.ACTIVE:
+                signing[stored.algorithm] = signing_key_private(stored)
+            public_class = RSAKey if stored.public_jwk["kty"] == "RSA" else ECKey
+            public.append(public_class.import_key(stored.public_jwk))
+        return cls(
+            version=version,
+            signing=signing,
+            verifying=KeySet(public),
+            jwks={"keys": [key.as_dict(private=False) for key in public]},
+        )
+
+
+class _RingHolder:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ring: KeyRing | None = None
+        self.checked_at = 0.0
+
+
+_holder = _RingHolder()
+
+
+def _reload_now() -> None:
+    _holder.checked_at = 0.0
+    _holder.ring = None
+
+
+def key_ring() -> KeyRing:
+    """The current keys, from memory; reloaded when the shared version stamp has moved."""
+    ring, now = _holder.ring, time.monotonic()
+    if ring is not None and now - _holder.checked_at < settings.SIGNING_KEY_CHECK_INTERVAL:
+        return ring
+    with _holder.lock:
+        version = cache.get_or_set(VERSION_CACHE_KEY, lambda: uuid.uuid4().hex, timeout=None)
+        if _holder.ring is None or _holder.ring.version != version:
+            _holder.ring = KeyRing.load(version)
+        _holder.checked_at = now
+        return _holder.ring
+
+
+def active_signing_key(algorithm: str) -> KeySet:
+    """The active key for `algorithm`, as a one-key set so joserfc writes its `kid` header."""
+    key = key_ring().signing.get(algorithm)
+    if key is None:
+        signing_key_activate_first(algorithm=algorithm)
+        key = key_ring().signing[algorithm]
+    return KeySet([key])
+
+
+def verifying_keys() -> KeySet:
+    return key_ring().verifying
+
+
+def published_jwks() -> dict[str, Any]:
+    """The JWKS, created with a first key if there is none yet, so clients can always fetch it."""
+    ring = key_ring()
+    if not ring.signing:
+        active_signing_key(settings.ACCESS_TOKEN_ALGORITHM)
+        active_signing_key(settings.ID_TOKEN_ALGORITHM)
+        ring = key_ring()
+    return ring.jwks

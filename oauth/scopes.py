@@ -1,0 +1,24 @@
+"""The scopes this server knows, and how each is described to the person asked to allow it."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+SCOPE_DESCRIPTIONS: dict[str, Promise] = {
+    "openid": _("Confirm who you are (your account's identifier on this server)"),
+    "profile": _("See your name and username"),
+    "email": _("See your email address and whether it is verified"),
+}
+
+SUPPORTED_SCOPES: tuple[str, ...] = tuple(SCOPE_DESCRIPTIONS)
+
+
+def scope_list(scope: str | None) -> list[str]:
+    """Split a scope string, dropping duplicates but keeping the order (RFC 6749 §3.3)."""
+    return list(dict.fromkeys((scope or "").split()))
+
+
+def scope_string(scopes: list[str] | set[str]) -> str:
+    """The canonical form stored and compared: space separated, in the server's order."""
+    return " ".join(s for s in SUPPORTED_SCOPES if s in scopes)

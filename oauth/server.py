@@ -1,0 +1,69 @@
+"""The one authlib authorization server, wired to our grants, endpoints and clients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.common.encoding import json_dumps
+from authlib.integrations.django_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc9207 import IssuerParameter
+from django.conf import settings
+from django.http import HttpResponse
+
+from .endpoints import IntrospectionEndpoint, RevocationEndpoint
+from .grants import PKCE, AuthorizationCodeGrant, OpenIDConnect, RefreshTokenGrant
+from .models import Client, RefreshToken
+from .scopes import SUPPORTED_SCOPES
+
+
+class OAuthResponse(HttpResponse):
+    """An HttpResponse whose Location authlib's extensions can read and rewrite."""
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("Location")
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.headers["Location"] = value
+
+
+class Issuer(IssuerParameter):
+    """RFC 9207: every authorization response names its issuer, against mix-up attacks."""
+
+    def get_issuer(self) -> str:
+        return settings.ISSUER
+
+
+class Server(AuthorizationServer):
+    def __init__(self) -> None:
+        super().__init__(client_model=Client, token_model=RefreshToken)
+        self.scopes_supported = list(SUPPORTED_SCOPES)
+
+    def query_client(self, client_id: str) -> Client | None:
+        """Disabled clients are unknown: they can neither start a flow nor use a token."""
+        if not isinstance(client_id, str) or len(client_id) > 64:
+            return None
+        return Client.objects.active().filter(client_id=client_id).first()
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        raise NotImplementedError("Each grant stores its own tokens; see grants.py.")
+
+    def handle_response(
+        self, status_code: int, payload: Any, headers: list[tuple[str, str]]
+    ) -> OAuthResponse:
+        body = json_dumps(payload) if isinstance(payload, dict) else payload
+        response = OAuthResponse(body, status=status_code)
+        for name, value in headers:
+            response[name] = value
+        return response
+
+
+issuer_parameter = Issuer()
+
+server = Server()
+server.register_grant(AuthorizationCodeGrant, [PKCE(required=True), OpenIDConnect()])
+server.register_grant(RefreshTokenGrant)
+server.register_endpoint(RevocationEndpoint)
+server.register_endpoint(IntrospectionEndpoint)
+server.register_extension(issuer_parameter)

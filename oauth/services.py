@@ -1,0 +1,234 @@
+"""The flows that write: issuing and exchanging codes, rotating refresh tokens, revoking grants,
+remembering consent, registering clients.
+
+Single use is enforced by conditional UPDATEs (`... WHERE used_at IS NULL`): of two racing
+requests the database lets exactly one match, without holding a lock across the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+
+from .hashing import generate_secret, secret_hash
+from .models import (
+    AuthorizationCode,
+    Client,
+    Consent,
+    Grant,
+    RefreshToken,
+    refresh_token_expiry,
+)
+from .scopes import scope_list, scope_string
+
+security_log = logging.getLogger("oauth.security")
+
+
+class CodeReplayed(Exception):
+    """The authorization code was already exchanged (RFC 6749 §4.1.2)."""
+
+
+class RefreshTokenReused(Exception):
+    """A rotated refresh token was presented again: a sign of theft."""
+
+
+def code_create(
+    *,
+    code: str,
+    client: Client,
+    user: User,
+    redirect_uri: str,
+    scope: str,
+    nonce: str,
+    code_challenge: str,
+    code_challenge_method: str,
+    auth_time: int,
+) -> AuthorizationCode:
+    now = timezone.now()
+    return AuthorizationCode.objects.create(
+        code_hash=secret_hash(code),
+        client=client,
+        user=user,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        nonce=nonce,
+        code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method,
+        auth_time=datetime.fromtimestamp(auth_time, tz=dt_timezone.utc),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.AUTHORIZATION_CODE_LIFETIME),
+    )
+
+
+def code_find(*, code: str, client: Client) -> AuthorizationCode | None:
+    """The unexpired code issued to `client`; a code already used is a replay."""
+    found = (
+        AuthorizationCode.objects.select_related("user")
+        .filter(code_hash=secret_hash(code), client=client)
+        .first()
+    )
+    if found is None or found.is_expired:
+        return None
+    if found.used_at is not None:
+        code_replay_detected(code=found)
+        return None
+    return found
+
+
+def code_exchange(
+    *, code: AuthorizationCode, grant_id: uuid.UUID, refresh_token: str | None
+) -> Grant:
+    """Consume the code and start a grant with its first refresh token, all or nothing."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            grant = Grant.objects.create(
+                id=grant_id,
+                user_id=code.user_id,
+                client_id=code.client_id,
+                scope=code.scope,
+                auth_time=code.auth_time,
+                created_at=now,
+                expires_at=now + timedelta(seconds=settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME),
+            )
+            claimed = AuthorizationCode.objects.filter(pk=code.pk, used_at__isnull=True).update(
+                used_at=now, grant=grant
+            )
+            if not claimed:
+                raise CodeReplayed
+            if refresh_token is not None:
+                RefreshToken.objects.create(
+                    token_hash=secret_hash(refresh_token),
+                    grant=grant,
+                    created_at=now,
+                    expires_at=refresh_token_expiry(grant, code.client, now),
+                )
+    except CodeReplayed:
+        code_replay_detected(code=code)
+        raise
+    return grant
+
+
+def code_replay_detected(*, code: AuthorizationCode) -> None:
+    """RFC 6749 §4.1.2: revoke what was issued from the code's first use."""
+    grant_id = (
+        AuthorizationCode.objects.filter(pk=code.pk).values_list("grant_id", flat=True).first()
+    )
+    if grant_id is not None:
+        grant_revoke(grant_id=grant_id)
+    security_log.warning(
+        "authorization code replayed: client=%s user=%s grant=%s revoked",
+        code.client_id,
+        code.user_id,
+        grant_id,
+    )
+
+
+def refresh_token_find(*, refresh_token: str) -> RefreshToken | None:
+    """The refresh token if it may be used now; a rotated one is theft and revokes its grant."""
+    found = (
+        RefreshToken.objects.select_related("grant__user")
+        .filter(token_hash=secret_hash(refresh_token))
+        .first()
+    )
+    if found is None:
+        return None
+    if found.used_at is not None:
+        refresh_token_reuse_detected(token=found)
+        return None
+    if found.is_expired or not found.grant.is_active or not found.grant.user.is_active:
+        return None
+    return found
+
+
+def refresh_token_rotate(*, old: RefreshToken, client: Client, new_token: str) -> None:
+    """Mark `old` used and add `new_token` to the same grant; only one racer can win."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            claimed = RefreshToken.objects.filter(
+                pk=old.pk, used_at__isnull=True, grant__revoked_at__isnull=True
+            ).update(used_at=now)
+            if not claimed:
+                raise RefreshTokenReused
+            RefreshToken.objects.create(
+                token_hash=secret_hash(new_token),
+                grant=old.grant,
+                created_at=now,
+                expires_at=refresh_token_expiry(old.grant, client, now),
+            )
+            Grant.objects.filter(pk=old.grant_id).update(last_refreshed_at=now)
+    except RefreshTokenReused:
+        refresh_token_reuse_detected(token=old)
+        raise
+
+
+def refresh_token_reuse_detected(*, token: RefreshToken) -> None:
+    grant_revoke(grant_id=token.grant_id)
+    security_log.warning(
+        "refresh token reused: grant=%s client=%s user=%s revoked",
+        token.grant_id,
+        token.grant.client_id,
+        token.grant.user_id,
+    )
+
+
+def grant_revoke(*, grant_id: uuid.UUID) -> bool:
+    """End a grant: its refresh tokens stop working and introspection calls its tokens inactive."""
+    return bool(
+        Grant.objects.filter(pk=grant_id, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+def consent_covers(*, user: User, client: Client, scope: str) -> bool:
+    consent = Consent.objects.filter(user=user, client=client).first()
+    return consent is not None and consent.covers(scope)
+
+
+def consent_grant(*, user: User, client: Client, scope: str) -> Consent:
+    """Remember that `user` allowed `client` these scopes, added to what was allowed before."""
+    now = timezone.now()
+    with transaction.atomic():
+        consent, created = Consent.objects.select_for_update().get_or_create(
+            user=user, client=client, defaults={"scope": scope, "created_at": now}
+        )
+        if not created:
+            consent.scope = scope_string(set(scope_list(consent.scope)) | set(scope_list(scope)))
+            consent.updated_at = now
+            consent.save(update_fields=["scope", "updated_at"])
+    return consent
+
+
+def client_create(
+    *,
+    name: str,
+    redirect_uris: list[str],
+    public: bool = False,
+    first_party: bool = False,
+    scope: str | None = None,
+) -> tuple[Client, str | None]:
+    """Register a client. Returns it with its secret, which exists only in this return value."""
+    client = Client(
+        name=name,
+        redirect_uris=redirect_uris,
+        client_type=Client.Type.PUBLIC if public else Client.Type.CONFIDENTIAL,
+        first_party=first_party,
+    )
+    if scope is not None:
+        client.allowed_scopes = scope_string(scope_list(scope))
+    secret = None if public else generate_secret()
+    if secret is not None:
+        client.secret_hash = secret_hash(secret)
+    client.full_clean()
+    client.save()
+    return client, secret

@@ -1,0 +1,219 @@
+"""Shared fixtures: factories for people and clients, PKCE, and a signed-in browser session."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from django.contrib.auth.hashers import make_password
+from django.core.cache import cache
+from django.test import Client as HttpClient
+
+from accounts.models import User
+from oauth import keys
+from oauth.models import Client
+from oauth.services import client_create
+
+PASSWORD = "correct horse battery staple"
+REDIRECT_URI = "https://app.example.com/callback"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Keys cached in the process and the shared cache must not outlive a test's database."""
+    cache.clear()
+    keys._reload_now()
+    yield
+    cache.clear()
+    keys._reload_now()
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    # Argon2 is deliberately slow; hash the test password once for every test person.
+    return make_password(PASSWORD)
+
+
+@pytest.fixture
+def make_user(db: None, password_hash: str) -> Callable[..., User]:
+    def make(username: str = "alice", **fields: Any) -> User:
+        fields.setdefault("email", f"{username}@example.com")
+        fields.setdefault("email_verified", True)
+        fields.setdefault("first_name", username.title())
+        fields.setdefault("last_name", "Example")
+        return User.objects.create(username=username, password=password_hash, **fields)
+
+    return make
+
+
+@pytest.fixture
+def user(make_user: Callable[..., User]) -> User:
+    return make_user()
+
+
+@dataclass
+class RegisteredClient:
+    """A client as its developer knows it: the row, plus the secret shown once."""
+
+    model: Client
+    secret: str | None
+
+    @property
+    def client_id(self) -> str:
+        return self.model.client_id
+
+
+@pytest.fixture
+def make_client(db: None) -> Callable[..., RegisteredClient]:
+    counter = iter(range(1, 1000))
+
+    def make(
+        *,
+        name: str | None = None,
+        redirect_uris: list[str] | None = None,
+        public: bool = False,
+        first_party: bool = False,
+        scope: str | None = None,
+        **fields: Any,
+    ) -> RegisteredClient:
+        client, secret = client_create(
+            name=name or f"Test app {next(counter)}",
+            redirect_uris=redirect_uris or [REDIRECT_URI],
+            public=public,
+            first_party=first_party,
+            scope=scope,
+        )
+        if fields:
+            Client.objects.filter(pk=client.pk).update(**fields)
+            client.refresh_from_db()
+        return RegisteredClient(client, secret)
+
+    return make
+
+
+@pytest.fixture
+def confidential_client(make_client: Callable[..., RegisteredClient]) -> RegisteredClient:
+    return make_client(name="Photo printer")
+
+
+@pytest.fixture
+def public_client(make_client: Callable[..., RegisteredClient]) -> RegisteredClient:
+    return make_client(name="Phone app", public=True)
+
+
+@dataclass
+class Pkce:
+    verifier: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+
+    @property
+    def challenge(self) -> str:
+        digest = hashlib.sha256(self.verifier.encode()).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@pytest.fixture
+def pkce() -> Pkce:
+    return Pkce()
+
+
+def basic_auth(client_id: str, secret: str) -> str:
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def query(url: str) -> dict[str, str]:
+    """The single-valued query parameters of a redirect Location."""
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}
+
+
+class HttpsClient(HttpClient):
+    """Django's test client, always over https, as browsers and clients reach the server."""
+
+    def generic(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["secure"] = True
+        return super().generic(*args, **kwargs)
+
+
+@pytest.fixture
+def browser(db: None) -> HttpClient:
+    return HttpsClient()
+
+
+@pytest.fixture
+def signed_in(browser: HttpClient, user: User) -> HttpClient:
+    browser.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    return browser
+
+
+def authorize_url(client: RegisteredClient, pkce: Pkce | None = None, **params: str) -> str:
+    values = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.model.redirect_uris[0],
+        "scope": "openid profile email",
+        "state": secrets.token_urlsafe(8),
+    }
+    if pkce is not None:
+        values.update(code_challenge=pkce.challenge, code_challenge_method="S256")
+    values.update(params)
+    return "/oauth/authorize?" + urlencode({k: v for k, v in values.items() if v is not None})
+
+
+@pytest.fixture
+def obtain_code(signed_in: HttpClient) -> Callable[..., str]:
+    """Run authorize with consent as the signed-in person; return the code from the redirect."""
+
+    def obtain(client: RegisteredClient, pkce: Pkce | None = None, **params: str) -> str:
+        url = authorize_url(client, pkce, **params)
+        response = signed_in.get(url)
+        if response.status_code == 200:  # the consent page
+            response = signed_in.post(url, {"decision": "allow"})
+        assert response.status_code == 302, response.content
+        return query(response["Location"])["code"]
+
+    return obtain
+
+
+@pytest.fixture
+def token_request(browser: HttpClient) -> Callable[..., Any]:
+    """POST to the token endpoint as a client would."""
+
+    def post(data: dict[str, str], *, auth: tuple[str, str] | None = None, **headers: str) -> Any:
+        if auth is not None:
+            headers["HTTP_AUTHORIZATION"] = basic_auth(*auth)
+        return browser.post(
+            "/oauth/token", urlencode(data), "application/x-www-form-urlencoded", **headers
+        )
+
+    return post
+
+
+@pytest.fixture
+def exchange(
+    obtain_code: Callable[..., str], token_request: Callable[..., Any]
+) -> Callable[..., dict[str, Any]]:
+    """The whole front half: a code for `client`, exchanged for tokens."""
+
+    def run(client: RegisteredClient, pkce: Pkce | None = None, **params: str) -> dict[str, Any]:
+        code = obtain_code(client, pkce, **params)
+        data = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": client.model.redirect_uris[0],
+        }
+        if pkce is not None:
+            data["code_verifier"] = pkce.verifier
+        if client.secret is None:
+            data["client_id"] = client.client_id
+            response = token_request(data)
+        else:
+            response = token_request(data, auth=(client.client_id, client.secret))
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    return run
