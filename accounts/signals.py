@@ -15,9 +15,10 @@ AUTH_TIME_SESSION_KEY = "auth_time"
 @receiver(user_logged_in)
 def remember_auth_time(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        request.session[AUTH_TIME_SESSION_KEY] = int(time.time())
+        request.session[AUTH_TIME_SESSION_KEY] = time.time()
 
 
-def session_auth_time(request: HttpRequest) -> int | None:
+def session_auth_time(request: HttpRequest) -> float | None:
+    """When this session's person signed in, in seconds since the epoch."""
     value = request.session.get(AUTH_TIME_SESSION_KEY)
-    return value if isinstance(value, int) else None
+    return float(value) if isinstance(value, (int, float)) else None

@@ -33,7 +33,6 @@ Key = RSAKey | ECKey
 
 KEY_GENERATORS: dict[str, Callable[[], Key]] = {
     "RS256": lambda: RSAKey.generate_key(2048),
-    "PS256": lambda: RSAKey.generate_key(2048),
     "ES256": lambda: ECKey.generate_key("P-256"),
 }
 

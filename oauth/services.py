@@ -154,9 +154,12 @@ def refresh_token_rotate(*, old: RefreshToken, client: Client, new_token: str) -
     now = timezone.now()
     try:
         with transaction.atomic():
-            claimed = RefreshToken.objects.filter(
-                pk=old.pk, used_at__isnull=True, grant__revoked_at__isnull=True
-            ).update(used_at=now)
+            # Only the row's own columns in the WHERE: PostgreSQL re-checks those against the
+            # row a concurrent winner committed, but not a join or subquery (which would let
+            # both racers through).
+            claimed = RefreshToken.objects.filter(pk=old.pk, used_at__isnull=True).update(
+                used_at=now
+            )
             if not claimed:
                 raise RefreshTokenReused
             RefreshToken.objects.create(
@@ -225,10 +228,11 @@ def client_create(
         first_party=first_party,
     )
     if scope is not None:
-        client.allowed_scopes = scope_string(scope_list(scope))
+        client.allowed_scopes = " ".join(scope_list(scope))
     secret = None if public else generate_secret()
     if secret is not None:
         client.secret_hash = secret_hash(secret)
     client.full_clean()
+    client.allowed_scopes = scope_string(scope_list(client.allowed_scopes))
     client.save()
     return client, secret

@@ -206,16 +206,14 @@ def reauthentication_due(request: HttpRequest) -> bool:
     §3.1.2.1). The demand is remembered for this exact request, so that signing in once
     satisfies it and the request then proceeds."""
     prompts, limit = prompt_values(request), max_age(request)
-    auth_time = session_auth_time(request) or 0
-    now = int(time.time())
+    auth_time = session_auth_time(request) or 0.0
+    now = time.time()
     if "login" not in prompts and (limit is None or now - auth_time <= limit):
         return False
     fingerprint = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()
     demand = request.session.get(REAUTHENTICATION_SESSION_KEY)
     if isinstance(demand, dict) and demand.get("request") == fingerprint:
-        if auth_time >= demand.get("since", now + 1):
-            return False
-        return True
+        return not auth_time > demand.get("since", now)
     request.session[REAUTHENTICATION_SESSION_KEY] = {"request": fingerprint, "since": now}
     return True
 
@@ -262,7 +260,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
             services.consent_grant(user=user, client=client, scope=grant.request.scope)
         else:
             grant_user = None
-    grant.request.auth_time = session_auth_time(request) or int(time.time())
+    grant.request.auth_time = int(session_auth_time(request) or time.time())
     return server.create_authorization_response(request, grant_user=grant_user, grant=grant)
 
 

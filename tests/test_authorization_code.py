@@ -1,0 +1,457 @@
+"""The authorization endpoint and the code grant: RFC 6749 §4.1, §4.1.2.1, §10.6; OpenID Connect
+Core §3.1.2 (prompt, max_age, nonce); RFC 9207 (the `iss` response parameter)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.test import Client as HttpClient
+
+from accounts.models import User
+from oauth.models import AuthorizationCode, Consent, Grant
+from tests.conftest import PASSWORD, Pkce, RegisteredClient, authorize_url, query
+
+
+def test_signed_out_person_is_sent_to_the_login_page_and_back(
+    browser: HttpClient, confidential_client: RegisteredClient, user: User
+) -> None:
+    url = authorize_url(confidential_client)
+
+    response = browser.get(url)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].startswith("/accounts/login/?next=")
+    response = browser.post(
+        response["Location"], {"username": user.username, "password": PASSWORD, "next": url}
+    )
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"] == url
+
+
+def test_consent_page_names_the_client_and_each_scope_in_plain_words(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    response = signed_in.get(authorize_url(confidential_client, scope="openid email"))
+
+    assert response.status_code == HTTPStatus.OK
+    page = response.content.decode()
+    assert "Photo printer" in page
+    assert "See your email address" in page
+    assert "See your name" not in page
+    assert 'value="allow"' in page and 'value="deny"' in page
+    assert "csrfmiddlewaretoken" in page
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_allow_redirects_with_code_state_and_issuer(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    url = authorize_url(confidential_client, state="xyz-123")
+
+    response = signed_in.post(url, {"decision": "allow"})
+
+    assert response.status_code == HTTPStatus.FOUND
+    location = response["Location"]
+    assert location.startswith(confidential_client.model.redirect_uris[0] + "?")
+    params = query(location)
+    assert params["state"] == "xyz-123"
+    assert params["iss"] == settings.ISSUER
+    assert len(params["code"]) >= 43
+    stored = AuthorizationCode.objects.get()
+    assert params["code"] not in stored.code_hash  # only the hash is kept
+
+
+def test_deny_redirects_with_access_denied_and_issues_nothing(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    url = authorize_url(confidential_client, state="s1")
+
+    response = signed_in.post(url, {"decision": "deny"})
+
+    params = query(response["Location"])
+    assert params["error"] == "access_denied"
+    assert params["state"] == "s1"
+    assert params["iss"] == settings.ISSUER
+    assert not AuthorizationCode.objects.exists()
+    assert not Consent.objects.exists()
+
+
+def test_consent_is_remembered_for_the_same_scopes(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    url = authorize_url(confidential_client, scope="openid profile")
+    signed_in.post(url, {"decision": "allow"})
+
+    again = signed_in.get(authorize_url(confidential_client, scope="openid"))
+    wider = signed_in.get(authorize_url(confidential_client, scope="openid email"))
+
+    assert again.status_code == HTTPStatus.FOUND
+    assert "code" in query(again["Location"])
+    assert wider.status_code == HTTPStatus.OK  # asks again for the new scope
+
+
+def test_consent_is_remembered_per_client(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    first, second = make_client(), make_client()
+    signed_in.post(authorize_url(first), {"decision": "allow"})
+
+    assert signed_in.get(authorize_url(second)).status_code == HTTPStatus.OK
+
+
+def test_first_party_clients_skip_consent(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    client = make_client(first_party=True)
+
+    response = signed_in.get(authorize_url(client))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert "code" in query(response["Location"])
+    assert not Consent.objects.exists()
+
+
+def test_prompt_consent_asks_again(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    signed_in.post(authorize_url(confidential_client), {"decision": "allow"})
+
+    response = signed_in.get(authorize_url(confidential_client, prompt="consent"))
+
+    assert response.status_code == HTTPStatus.OK
+
+
+def test_prompt_none_without_session_returns_login_required(
+    browser: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    response = browser.get(authorize_url(confidential_client, prompt="none", state="s"))
+
+    params = query(response["Location"])
+    assert params["error"] == "login_required"
+    assert params["state"] == "s"
+    assert params["iss"] == settings.ISSUER
+
+
+def test_prompt_none_without_consent_returns_consent_required(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    response = signed_in.get(authorize_url(confidential_client, prompt="none"))
+
+    assert query(response["Location"])["error"] == "consent_required"
+
+
+def test_prompt_none_with_consent_issues_a_code_silently(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    signed_in.post(authorize_url(confidential_client), {"decision": "allow"})
+
+    response = signed_in.get(authorize_url(confidential_client, prompt="none"))
+
+    assert "code" in query(response["Location"])
+
+
+def test_prompt_none_cannot_be_combined(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    response = signed_in.get(authorize_url(confidential_client, prompt="none login"))
+
+    assert query(response["Location"])["error"] == "invalid_request"
+
+
+def test_prompt_login_requires_signing_in_again_then_proceeds(
+    signed_in: HttpClient, confidential_client: RegisteredClient, user: User
+) -> None:
+    url = authorize_url(confidential_client, prompt="login")
+
+    first = signed_in.get(url)
+    skipped = signed_in.get(url)  # coming straight back without signing in does not count
+    signed_in.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    after_login = signed_in.get(url)
+
+    assert first["Location"].startswith("/accounts/login/")
+    assert skipped["Location"].startswith("/accounts/login/")
+    assert after_login.status_code == HTTPStatus.OK  # the consent page
+
+
+def test_max_age_exceeded_requires_signing_in_again(
+    browser: HttpClient, confidential_client: RegisteredClient, user: User
+) -> None:
+    with time_machine.travel("2030-01-01 10:00:00", tick=False):
+        browser.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    with time_machine.travel("2030-01-01 10:10:00", tick=False):
+        fresh_enough = browser.get(authorize_url(confidential_client, max_age="900"))
+        too_old = browser.get(authorize_url(confidential_client, max_age="300"))
+        silent = browser.get(authorize_url(confidential_client, max_age="300", prompt="none"))
+
+    assert fresh_enough.status_code == HTTPStatus.OK
+    assert too_old["Location"].startswith("/accounts/login/")
+    assert query(silent["Location"])["error"] == "login_required"
+
+
+def test_max_age_must_be_a_number(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    response = signed_in.get(authorize_url(confidential_client, max_age="soon"))
+
+    assert query(response["Location"])["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected_error"),
+    [
+        ({"client_id": "no-such-client"}, "invalid_client"),
+        ({"client_id": None}, "invalid_client"),
+        ({"redirect_uri": "https://evil.example/callback"}, "invalid_request"),
+        ({"redirect_uri": "https://app.example.com/callback/"}, "invalid_request"),
+        ({"redirect_uri": "https://app.example.com/callback?x=1"}, "invalid_request"),
+        ({"redirect_uri": "https://APP.example.com/callback"}, "invalid_request"),
+        ({"redirect_uri": 'https://app.example.com/"><script>'}, "invalid_request"),
+    ],
+)
+def test_untrusted_client_or_redirect_uri_shows_an_error_page_and_never_redirects(
+    signed_in: HttpClient,
+    confidential_client: RegisteredClient,
+    change: dict[str, Any],
+    expected_error: str,
+) -> None:
+    response = signed_in.get(authorize_url(confidential_client, **change))
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Location" not in response
+    assert f"<code>{expected_error}</code>" in response.content.decode()
+    assert "<script>" not in response.content.decode()
+
+
+def test_disabled_client_shows_an_error_page(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    client = make_client(is_active=False)
+
+    response = signed_in.get(authorize_url(client))
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "<code>invalid_client</code>" in response.content.decode()
+
+
+def test_redirect_uri_may_be_omitted_when_exactly_one_is_registered(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    one = make_client(first_party=True)
+    two = make_client(
+        first_party=True, redirect_uris=["https://a.example/cb", "https://b.example/cb"]
+    )
+
+    assert signed_in.get(authorize_url(one, redirect_uri=None))["Location"].startswith(
+        "https://app.example.com/callback?code="
+    )
+    assert signed_in.get(authorize_url(two, redirect_uri=None)).status_code == 400
+
+
+def test_loopback_redirect_uri_may_use_any_port(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    client = make_client(
+        first_party=True, public=True, redirect_uris=["http://127.0.0.1/callback"]
+    )
+    pkce = Pkce()
+
+    response = signed_in.get(
+        authorize_url(client, pkce, redirect_uri="http://127.0.0.1:51004/callback")
+    )
+    other_path = signed_in.get(
+        authorize_url(client, pkce, redirect_uri="http://127.0.0.1:51004/other")
+    )
+
+    assert response["Location"].startswith("http://127.0.0.1:51004/callback?code=")
+    assert other_path.status_code == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.parametrize(
+    ("change", "expected_error"),
+    [
+        ({"response_type": "token"}, "unsupported_response_type"),
+        ({"response_type": None}, "unsupported_response_type"),
+        ({"scope": "openid admin"}, "invalid_scope"),
+        ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request"),
+    ],
+)
+def test_errors_after_the_redirect_uri_is_verified_go_back_to_the_client(
+    signed_in: HttpClient,
+    confidential_client: RegisteredClient,
+    change: dict[str, Any],
+    expected_error: str,
+) -> None:
+    response = signed_in.get(authorize_url(confidential_client, state="st", **change))
+
+    assert response.status_code == HTTPStatus.FOUND
+    params = query(response["Location"])
+    assert params["error"] == expected_error
+    assert params["state"] == "st"
+    assert params["iss"] == settings.ISSUER
+    assert not AuthorizationCode.objects.exists()
+
+
+def test_scope_beyond_the_clients_allowance_is_invalid_scope(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    client = make_client(scope="openid profile")
+
+    response = signed_in.get(authorize_url(client, scope="openid email"))
+
+    assert query(response["Location"])["error"] == "invalid_scope"
+
+
+def test_repeated_parameters_are_invalid_request(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    """RFC 6749 §3.1. A repeated parameter may be the redirect_uri, so nothing is trusted."""
+    for repeated in ("state=again", "redirect_uri=https://evil.example/", "nonce=a&nonce=b"):
+        response = signed_in.get(authorize_url(confidential_client) + "&" + repeated)
+
+        assert response.status_code == HTTPStatus.BAD_REQUEST
+        assert "Location" not in response
+        assert "<code>invalid_request</code>" in response.content.decode()
+    assert not AuthorizationCode.objects.exists()
+
+
+def test_consent_form_needs_its_csrf_token(
+    user: User, confidential_client: RegisteredClient
+) -> None:
+    from tests.conftest import HttpsClient
+
+    browser = HttpsClient(enforce_csrf_checks=True)
+    browser.force_login(user)
+
+    response = browser.post(authorize_url(confidential_client), {"decision": "allow"})
+
+    assert response.status_code == HTTPStatus.FORBIDDEN
+    assert not AuthorizationCode.objects.exists()
+
+
+def test_code_is_exchanged_once_for_tokens(
+    obtain_code: Callable[..., str],
+    token_request: Callable[..., Any],
+    confidential_client: RegisteredClient,
+) -> None:
+    code = obtain_code(confidential_client)
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": ""}
+    data["redirect_uri"] = confidential_client.model.redirect_uris[0]
+    auth = (confidential_client.client_id, confidential_client.secret)
+
+    response = token_request(data, auth=auth)
+
+    assert response.status_code == HTTPStatus.OK
+    assert response["Cache-Control"] == "no-store"
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == settings.ACCESS_TOKEN_LIFETIME
+    assert body["scope"] == "openid profile email"
+    assert {"access_token", "refresh_token", "id_token"} <= body.keys()
+    assert Grant.objects.get().user.username == "alice"
+
+
+def test_replayed_code_fails_and_revokes_the_tokens_of_its_first_use(
+    obtain_code: Callable[..., str],
+    token_request: Callable[..., Any],
+    confidential_client: RegisteredClient,
+    browser: HttpClient,
+) -> None:
+    code = obtain_code(confidential_client)
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": confidential_client.model.redirect_uris[0],
+    }
+    auth = (confidential_client.client_id, confidential_client.secret)
+    first = token_request(data, auth=auth).json()
+
+    replay = token_request(data, auth=auth)
+    refresh = token_request(
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, auth=auth
+    )
+
+    assert replay.status_code == HTTPStatus.BAD_REQUEST
+    assert replay.json()["error"] == "invalid_grant"
+    assert refresh.json()["error"] == "invalid_grant"
+    assert Grant.objects.get().revoked_at is not None
+
+
+def test_code_expires_after_its_lifetime(
+    browser: HttpClient,
+    user: User,
+    token_request: Callable[..., Any],
+    make_client: Callable[..., RegisteredClient],
+) -> None:
+    confidential_client = make_client(first_party=True)
+    with time_machine.travel("2030-01-01 10:00:00", tick=False):
+        browser.force_login(user)
+        code = query(browser.get(authorize_url(confidential_client))["Location"])["code"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": confidential_client.model.redirect_uris[0],
+    }
+    auth = (confidential_client.client_id, confidential_client.secret)
+
+    with time_machine.travel("2030-01-01 10:01:01", tick=False):
+        late = token_request(data, auth=auth)
+    with time_machine.travel("2030-01-01 10:00:59", tick=False):
+        in_time = token_request(data, auth=auth)
+
+    assert late.json()["error"] == "invalid_grant"
+    assert in_time.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    "redirect_uri", ["https://app.example.com/other", "", None], ids=["other", "empty", "missing"]
+)
+def test_code_needs_the_same_redirect_uri(
+    obtain_code: Callable[..., str],
+    token_request: Callable[..., Any],
+    confidential_client: RegisteredClient,
+    redirect_uri: str | None,
+) -> None:
+    data = {"grant_type": "authorization_code", "code": obtain_code(confidential_client)}
+    if redirect_uri is not None:
+        data["redirect_uri"] = redirect_uri
+
+    response = token_request(data, auth=(confidential_client.client_id, confidential_client.secret))
+
+    assert response.json()["error"] == "invalid_grant"
+    assert not Grant.objects.exists()
+    assert AuthorizationCode.objects.get().used_at is None
+
+
+def test_code_issued_to_another_client_is_invalid_grant(
+    obtain_code: Callable[..., str],
+    token_request: Callable[..., Any],
+    make_client: Callable[..., RegisteredClient],
+) -> None:
+    victim, attacker = make_client(), make_client()
+    data = {
+        "grant_type": "authorization_code",
+        "code": obtain_code(victim),
+        "redirect_uri": victim.model.redirect_uris[0],
+    }
+
+    response = token_request(data, auth=(attacker.client_id, attacker.secret))
+
+    assert response.json()["error"] == "invalid_grant"
+    assert AuthorizationCode.objects.get().used_at is None
+
+
+def test_nonce_and_auth_time_reach_the_id_token(
+    exchange: Callable[..., dict[str, Any]], confidential_client: RegisteredClient
+) -> None:
+    import jwt
+
+    tokens = exchange(confidential_client, nonce="n-0S6_WzA2Mj")
+    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+
+    assert claims["nonce"] == "n-0S6_WzA2Mj"
+    assert isinstance(claims["auth_time"], int)

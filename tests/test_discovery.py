@@ -1,0 +1,59 @@
+"""Discovery (OpenID Connect Discovery 1.0, RFC 8414) and the health check."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+from authlib.oauth2.rfc9207 import AuthorizationServerMetadata as IssuerParameterMetadata
+from authlib.oidc.discovery import OpenIDProviderMetadata
+from django.conf import settings
+from django.test import Client as HttpClient
+
+
+def test_openid_configuration_is_valid_and_complete(browser: HttpClient, db: None) -> None:
+    response = browser.get("/.well-known/openid-configuration")
+
+    assert response.status_code == HTTPStatus.OK
+    metadata = OpenIDProviderMetadata(response.json())
+    metadata.validate(metadata_classes=[IssuerParameterMetadata])
+    assert metadata["issuer"] == settings.ISSUER
+    assert metadata["authorization_endpoint"] == settings.ISSUER + "/oauth/authorize"
+    assert metadata["token_endpoint"] == settings.ISSUER + "/oauth/token"
+    assert metadata["userinfo_endpoint"] == settings.ISSUER + "/oauth/userinfo"
+    assert metadata["jwks_uri"] == settings.ISSUER + "/oauth/jwks"
+    assert metadata["revocation_endpoint"] == settings.ISSUER + "/oauth/revoke"
+    assert metadata["introspection_endpoint"] == settings.ISSUER + "/oauth/introspect"
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert metadata["response_types_supported"] == ["code"]
+    assert metadata["authorization_response_iss_parameter_supported"] is True
+    assert set(metadata["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic", "client_secret_post", "none"
+    }
+    assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
+
+
+def test_oauth_authorization_server_metadata_is_valid(browser: HttpClient, db: None) -> None:
+    response = browser.get("/.well-known/oauth-authorization-server")
+
+    metadata = AuthorizationServerMetadata(response.json())
+    metadata.validate()
+    assert metadata["issuer"] == settings.ISSUER
+    assert "userinfo_endpoint" in metadata
+    assert "id_token_signing_alg_values_supported" not in metadata
+
+
+def test_issuer_comes_from_settings_not_the_host_header(
+    browser: HttpClient, db: None, settings: object
+) -> None:
+    response = browser.get("/.well-known/openid-configuration", HTTP_HOST="localhost")
+
+    assert response.json()["issuer"] == "http://127.0.0.1:8000"
+
+
+def test_healthz_checks_the_database(browser: HttpClient, db: None) -> None:
+    response = browser.get("/healthz")
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json() == {"status": "ok"}
+    assert "no-store" in response["Cache-Control"]

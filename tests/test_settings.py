@@ -1,0 +1,70 @@
+"""Settings come from the environment; production refuses to start without what it needs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ISSUER"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    result = manage("check", DEBUG="false", ISSUER="https://auth.example.com")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_refuses_to_start_without_an_issuer() -> None:
+    result = manage("check", DEBUG="false", SECRET_KEY="x" * 50)
+
+    assert result.returncode != 0
+    assert "ISSUER is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("DEBUG", "maybe"), ("ACCESS_TOKEN_LIFETIME", "ten"), ("ISSUER", "auth.example.com"),
+     ("ACCESS_TOKEN_ALGORITHM", "HS256"), ("DATABASE_URL", "nonsense://")],
+)
+def test_bad_values_are_refused_with_the_settings_name(name: str, value: str) -> None:
+    env = {"DEBUG": "true", name: value}
+    result = manage("check", **env)
+
+    assert result.returncode != 0
+    assert name in result.stderr
+
+
+def test_production_starts_with_the_required_settings() -> None:
+    result = manage(
+        "check", DEBUG="false", SECRET_KEY="x" * 50, ISSUER="https://auth.example.com"
+    )
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_development_generates_a_secret_key_file_once(tmp_path: Path) -> None:
+    from authserver.settings import development_secret_key
+
+    path = tmp_path / ".secret_key"
+    first = development_secret_key(path)
+
+    assert len(first) >= 50
+    assert development_secret_key(path) == first
+    assert path.stat().st_mode & 0o777 == 0o600
