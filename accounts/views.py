@@ -14,6 +14,7 @@ class LoginView(auth_views.LoginView):
 
     form_class = LoginForm
     template_name = "accounts/login.html"
+    http_method_names = ["get", "post", "head", "options"]
 
 
 @login_required

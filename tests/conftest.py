@@ -146,7 +146,8 @@ def browser(db: None) -> HttpClient:
 
 @pytest.fixture
 def signed_in(browser: HttpClient, user: User) -> HttpClient:
-    browser.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+    """A browser whose person has signed in (the sign-in form itself is tested in test_pages)."""
+    browser.force_login(user)
     return browser
 
 

@@ -1,0 +1,214 @@
+"""Bad input from outside gets a clean 4xx, never a 500, and changes no row (RFC 6749 §5.2)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.test import Client as HttpClient
+
+from accounts.models import User
+from oauth.models import AuthorizationCode, Client, Consent, Grant, RefreshToken
+from tests.conftest import RegisteredClient, basic_auth
+
+MODELS = (AuthorizationCode, Grant, RefreshToken, Consent, Client, User)
+
+HOSTILE_VALUES = {
+    "non-utf8": "%ff%fe%fd",
+    "quotes": quote("\"'<>`;--"),
+    "non-ascii": quote("한국어 ünïcödé 🎉"),
+    "nul": "%00",
+    "control": "%0d%0aSet-Cookie:%20x=1",
+    "huge": "A" * 100_000,
+    "path-traversal": quote("../../etc/passwd"),
+}
+
+FORM_ENDPOINTS = ["/oauth/token", "/oauth/revoke", "/oauth/introspect"]
+
+BAD_BASIC_HEADERS = {
+    "not-base64": "Basic %%%",
+    "non-utf8": "Basic " + base64.b64encode(b"\xff\xfe:\xfd").decode(),
+    "no-colon": "Basic " + base64.b64encode(b"just-an-id").decode(),
+    "huge": "Basic " + "A" * 20_000,
+    "nul": "Basic " + base64.b64encode(b"id\x00:secret").decode(),
+    "quotes": "Basic " + base64.b64encode('"id":"se\'cret"'.encode()).decode(),
+    "empty": "Basic",
+    "other-scheme": "Digest username=x",
+}
+
+
+@pytest.fixture
+def snapshot(db: None) -> Callable[[], list[list[dict[str, Any]]]]:
+    def take() -> list[list[dict[str, Any]]]:
+        return [list(model.objects.order_by("pk").values()) for model in MODELS]
+
+    return take
+
+
+@pytest.fixture
+def known(
+    exchange: Callable[..., dict[str, Any]], confidential_client: RegisteredClient
+) -> dict[str, Any]:
+    """A server with a client, a person, a grant and live tokens to be disturbed."""
+    return {"client": confidential_client, "tokens": exchange(confidential_client)}
+
+
+def assert_clean_refusal(response: Any) -> None:
+    assert HTTPStatus.BAD_REQUEST <= response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR, (
+        response.status_code,
+        response.content[:300],
+    )
+
+
+@pytest.mark.parametrize("name", HOSTILE_VALUES)
+@pytest.mark.parametrize(
+    "parameter",
+    ["client_id", "redirect_uri", "scope", "state", "nonce", "response_type", "code_challenge",
+     "prompt", "max_age"],
+)
+def test_authorize_never_fails_on_hostile_parameters(
+    signed_in: HttpClient,
+    confidential_client: RegisteredClient,
+    snapshot: Callable[[], Any],
+    parameter: str,
+    name: str,
+) -> None:
+    params = {
+        "response_type": "code",
+        "client_id": confidential_client.client_id,
+        "redirect_uri": confidential_client.model.redirect_uris[0],
+        "scope": "openid",
+        "state": "s",
+    }
+    params[parameter] = HOSTILE_VALUES[name]
+    url = "/oauth/authorize?" + "&".join(f"{key}={value}" for key, value in params.items())
+    before = snapshot()
+
+    for method in (signed_in.get, signed_in.post):
+        response = method(url)
+        if response.status_code == HTTPStatus.OK:
+            continue  # odd but legal (a state, say): the consent page, nothing issued yet
+        if response.status_code == HTTPStatus.FOUND:
+            assert "error=" in response["Location"]  # to the verified redirect_uri
+            continue
+        assert_clean_refusal(response)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("endpoint", FORM_ENDPOINTS)
+@pytest.mark.parametrize("name", HOSTILE_VALUES)
+@pytest.mark.parametrize(
+    "parameter", ["grant_type", "code", "refresh_token", "redirect_uri", "client_id", "token",
+                  "token_type_hint", "code_verifier", "scope"]
+)
+def test_form_endpoints_never_fail_on_hostile_parameters(
+    browser: HttpClient,
+    known: dict[str, Any],
+    snapshot: Callable[[], Any],
+    endpoint: str,
+    name: str,
+    parameter: str,
+) -> None:
+    client = known["client"]
+    body = f"grant_type=refresh_token&token=x&{parameter}={HOSTILE_VALUES[name]}"
+    before = snapshot()
+
+    response = browser.post(
+        endpoint, body.encode("latin-1"), "application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret),
+    )
+
+    if response.status_code != HTTPStatus.OK:  # revocation and introspection answer 200
+        assert_clean_refusal(response)
+        assert response.json()["error"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("endpoint", FORM_ENDPOINTS)
+@pytest.mark.parametrize("name", BAD_BASIC_HEADERS)
+def test_form_endpoints_refuse_malformed_basic_credentials(
+    browser: HttpClient, known: dict[str, Any], snapshot: Callable[[], Any], endpoint: str, name: str
+) -> None:
+    before = snapshot()
+
+    response = browser.post(
+        endpoint,
+        f"grant_type=refresh_token&refresh_token={known['tokens']['refresh_token']}&token=x",
+        "application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=BAD_BASIC_HEADERS[name],
+    )
+
+    assert_clean_refusal(response)
+    assert response.json()["error"] in {"invalid_client", "invalid_request"}
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("endpoint", FORM_ENDPOINTS)
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b'{"grant_type": "refresh_token", "token": "x"'),
+        ("application/x-www-form-urlencoded", b"\xff\xfe\x00\x01=\x80"),
+        ("application/x-www-form-urlencoded", b"%%%%&&&===;;;"),
+        ("multipart/form-data; boundary=zz", b"--zz\r\nbroken"),
+        ("application/x-www-form-urlencoded; charset=latin-1", b"grant_type=%E9"),
+        ("", b"grant_type=refresh_token"),
+    ],
+)
+def test_form_endpoints_refuse_malformed_bodies(
+    browser: HttpClient,
+    known: dict[str, Any],
+    snapshot: Callable[[], Any],
+    endpoint: str,
+    content_type: str,
+    body: bytes,
+) -> None:
+    client = known["client"]
+    before = snapshot()
+
+    response = browser.post(
+        endpoint, body, content_type,
+        HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret),
+    )
+
+    assert_clean_refusal(response)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [*FORM_ENDPOINTS, "/oauth/userinfo", "/oauth/jwks", "/.well-known/openid-configuration",
+     "/oauth/authorize", "/accounts/login/", "/healthz"],
+)
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_wrong_methods_are_refused(
+    browser: HttpClient, db: None, endpoint: str, method: str
+) -> None:
+    response = getattr(browser, method)(endpoint)
+
+    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer " + "A" * 20_000, "Bearer \x00", "Bearer a.b.c.d.e", "Bearer " + "é" * 10,
+     "Bearer eyJhbGciOiJIUzI1NiIsImtpZCI6IngifQ.e30.x", "bearer", "Bearer  two  spaces"],
+)
+def test_userinfo_refuses_garbage_tokens(browser: HttpClient, db: None, header: str) -> None:
+    response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=header)
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.parametrize("name", HOSTILE_VALUES)
+def test_login_form_never_fails(browser: HttpClient, user: User, name: str) -> None:
+    body = f"username={HOSTILE_VALUES[name]}&password={HOSTILE_VALUES[name]}&next={HOSTILE_VALUES[name]}"
+
+    response = browser.post("/accounts/login/", body.encode(), "application/x-www-form-urlencoded")
+
+    assert response.status_code == HTTPStatus.OK
+    assert "_auth_user_id" not in browser.session

@@ -1,0 +1,88 @@
+"""The server's own pages: sign-in by username or email, English and Korean, phone-ready."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import pytest
+from django.test import Client as HttpClient
+
+from accounts.models import User
+from tests.conftest import PASSWORD, RegisteredClient, authorize_url
+
+
+@pytest.mark.parametrize("login", ["alice", "alice@example.com", "ALICE@example.com"])
+def test_sign_in_with_username_or_email(browser: HttpClient, user: User, login: str) -> None:
+    response = browser.post("/accounts/login/", {"username": login, "password": PASSWORD})
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert browser.get("/accounts/").context["user"] == user
+
+
+@pytest.mark.parametrize(
+    ("login", "password"),
+    [("alice", "wrong"), ("nobody", PASSWORD), ("nobody@example.com", PASSWORD), ("", "")],
+)
+def test_failed_sign_in_says_the_same_whatever_was_wrong(
+    browser: HttpClient, user: User, login: str, password: str
+) -> None:
+    response = browser.post("/accounts/login/", {"username": login, "password": password})
+
+    assert response.status_code == HTTPStatus.OK
+    assert "_auth_user_id" not in browser.session
+    if login:
+        assert "do not match an account" in response.content.decode()
+
+
+def test_inactive_person_cannot_sign_in(browser: HttpClient, make_user: object) -> None:
+    make_user("bob", is_active=False)  # type: ignore[operator]
+
+    browser.post("/accounts/login/", {"username": "bob", "password": PASSWORD})
+
+    assert "_auth_user_id" not in browser.session
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "http:/evil"])
+def test_next_must_stay_on_this_server(browser: HttpClient, user: User, target: str) -> None:
+    response = browser.post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD, "next": target}
+    )
+
+    assert response["Location"] == "/accounts/"
+
+
+def test_pages_speak_korean_when_the_browser_asks(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    consent = signed_in.get(authorize_url(confidential_client), HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9")
+    error = signed_in.get("/oauth/authorize?client_id=nope", HTTP_ACCEPT_LANGUAGE="ko")
+
+    assert '<html lang="ko">' in consent.content.decode()
+    assert "허용" in consent.content.decode() and "거부" in consent.content.decode()
+    assert "이메일 주소와 인증 여부 보기" in consent.content.decode()
+    assert "이 로그인 요청을 계속할 수 없습니다" in error.content.decode()
+
+
+def test_login_page_in_both_languages_with_a_switcher(browser: HttpClient, db: None) -> None:
+    english = browser.get("/accounts/login/").content.decode()
+    korean = browser.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    assert "Username or email" in english
+    assert "아이디 또는 이메일" in korean
+    assert 'name="language" value="ko"' in english
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in english
+
+
+def test_language_switcher_remembers_the_choice(browser: HttpClient, db: None) -> None:
+    response = browser.post("/i18n/setlang/", {"language": "ko", "next": "/accounts/login/"})
+
+    assert response["Location"] == "/accounts/login/"
+    assert "로그인" in browser.get("/accounts/login/").content.decode()
+
+
+def test_sign_out_is_a_post(signed_in: HttpClient) -> None:
+    assert signed_in.get("/accounts/logout/").status_code == HTTPStatus.METHOD_NOT_ALLOWED
+
+    signed_in.post("/accounts/logout/")
+
+    assert "_auth_user_id" not in signed_in.session
