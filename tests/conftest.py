@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
+from django.db import connections
 from django.test import Client as HttpClient
 
 from accounts.models import User
@@ -32,6 +33,13 @@ def fresh_caches() -> Iterator[None]:
     yield
     cache.clear()
     keys._reload_now()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_persistent_database_connections() -> None:
+    """Live-server threads serve browsers' keep-alive connections; with persistent database
+    connections they would still hold the test database when the run ends."""
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.test import Client as HttpClient
 
 from accounts.models import User
@@ -107,3 +110,21 @@ def test_revoked_grant_is_refused(
     )
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_expired_access_token_is_refused(
+    exchange: Callable[..., dict[str, Any]],
+    browser: HttpClient,
+    confidential_client: RegisteredClient,
+) -> None:
+    tokens = exchange(confidential_client)
+    header = f"Bearer {tokens['access_token']}"
+
+    with time_machine.travel(time.time() + settings.ACCESS_TOKEN_LIFETIME - 5):
+        in_time = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=header)
+    with time_machine.travel(time.time() + settings.ACCESS_TOKEN_LIFETIME + 1):
+        expired = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=header)
+
+    assert in_time.status_code == HTTPStatus.OK
+    assert expired.status_code == HTTPStatus.UNAUTHORIZED
+    assert 'error="invalid_token"' in expired["WWW-Authenticate"]
