@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development defaults; production sets its own environment (README, "Settings").
 export DEBUG ?= true
 
-.PHONY: run test chromium clean
+.PHONY: run test lint chromium clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 chromium:

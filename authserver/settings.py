@@ -163,9 +163,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     try:
         DATABASES = {
-            "default": dj_database_url.parse(
-                DATABASE_URL, conn_max_age=60, conn_health_checks=True
-            )
+            "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
         }
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None

@@ -21,9 +21,7 @@ TIMEOUT = 10
 
 
 def metadata() -> dict[str, Any]:
-    response = requests.get(
-        settings.ISSUER + "/.well-known/openid-configuration", timeout=TIMEOUT
-    )
+    response = requests.get(settings.ISSUER + "/.well-known/openid-configuration", timeout=TIMEOUT)
     response.raise_for_status()
     return response.json()
 

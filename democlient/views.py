@@ -65,7 +65,12 @@ def login(request: HttpRequest) -> HttpResponse:
     )
     _save(
         request,
-        {"state": state, "code_verifier": code_verifier, "nonce": nonce, "redirect_uri": redirect_uri},
+        {
+            "state": state,
+            "code_verifier": code_verifier,
+            "nonce": nonce,
+            "redirect_uri": redirect_uri,
+        },
     )
     return redirect(url)
 

@@ -55,9 +55,7 @@ def _access_token(token: str) -> PresentedToken | None:
         claims = access_token_claims(token)
     except InvalidTokenError:
         return None
-    grant = (
-        Grant.objects.select_related("user", "client").filter(pk=claims["grant_id"]).first()
-    )
+    grant = Grant.objects.select_related("user", "client").filter(pk=claims["grant_id"]).first()
     if grant is None:
         return None
     return PresentedToken(
@@ -134,7 +132,5 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
             "exp": token.expires_at,
         }
         if token.token_type == "access_token":
-            payload.update(
-                token_type="Bearer", aud=settings.ACCESS_TOKEN_AUDIENCE, jti=token.jti
-            )
+            payload.update(token_type="Bearer", aud=settings.ACCESS_TOKEN_AUDIENCE, jti=token.jti)
         return payload

@@ -102,9 +102,7 @@ def verification_window() -> timedelta:
     """How long a retired key must stay published: the longest life of a token it signed."""
     longest_client = Client.objects.aggregate(longest=Max("access_token_lifetime"))["longest"]
     return timedelta(
-        seconds=max(
-            settings.ACCESS_TOKEN_LIFETIME, settings.ID_TOKEN_LIFETIME, longest_client or 0
-        )
+        seconds=max(settings.ACCESS_TOKEN_LIFETIME, settings.ID_TOKEN_LIFETIME, longest_client or 0)
     )
 
 

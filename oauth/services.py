@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -62,7 +61,7 @@ def code_create(
         nonce=nonce,
         code_challenge=code_challenge,
         code_challenge_method=code_challenge_method,
-        auth_time=datetime.fromtimestamp(auth_time, tz=dt_timezone.utc),
+        auth_time=datetime.fromtimestamp(auth_time, tz=UTC),
         created_at=now,
         expires_at=now + timedelta(seconds=settings.AUTHORIZATION_CODE_LIFETIME),
     )
@@ -77,6 +76,7 @@ def code_find(*, code: str, client: Client) -> AuthorizationCode | None:
     )
     if found is None or found.is_expired:
         return None
+    found.client = client  # the row matched it; no need to load it again
     if found.used_at is not None:
         code_replay_detected(code=found)
         return None
@@ -187,9 +187,7 @@ def refresh_token_reuse_detected(*, token: RefreshToken) -> None:
 def grant_revoke(*, grant_id: uuid.UUID) -> bool:
     """End a grant: its refresh tokens stop working and introspection calls its tokens inactive."""
     return bool(
-        Grant.objects.filter(pk=grant_id, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        Grant.objects.filter(pk=grant_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
     )
 
 

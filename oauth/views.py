@@ -91,9 +91,7 @@ def form_endpoint(view: View) -> View:
             return response
         try:
             if request.content_type != "application/x-www-form-urlencoded":
-                raise InvalidRequestError(
-                    "Send parameters as application/x-www-form-urlencoded."
-                )
+                raise InvalidRequestError("Send parameters as application/x-www-form-urlencoded.")
             if request.GET:
                 raise InvalidRequestError("Send parameters in the request body, not the URL.")
             check_parameters(request.POST)
@@ -264,7 +262,9 @@ def authorize(request: HttpRequest) -> HttpResponse:
     return server.create_authorization_response(request, grant_user=grant_user, grant=grant)
 
 
-def consent_page(request: HttpRequest, client: Client, scope: str, redirect_uri: str) -> HttpResponse:
+def consent_page(
+    request: HttpRequest, client: Client, scope: str, redirect_uri: str
+) -> HttpResponse:
     scopes = [(name, SCOPE_DESCRIPTIONS[name]) for name in scope_list(scope)]
     context: dict[str, Any] = {
         "client": client,

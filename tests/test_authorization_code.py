@@ -255,9 +255,7 @@ def test_redirect_uri_may_be_omitted_when_exactly_one_is_registered(
 def test_loopback_redirect_uri_may_use_any_port(
     signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
 ) -> None:
-    client = make_client(
-        first_party=True, public=True, redirect_uris=["http://127.0.0.1/callback"]
-    )
+    client = make_client(first_party=True, public=True, redirect_uris=["http://127.0.0.1/callback"])
     pkce = Pkce()
 
     response = signed_in.get(

@@ -21,10 +21,14 @@ def createclient(*args: str) -> dict[str, object]:
 @pytest.mark.django_db
 def test_confidential_client_gets_a_secret_stored_only_as_a_hash() -> None:
     printed = createclient(
-        "--name", "Photo printer",
-        "--redirect-uri", "https://printer.example/callback",
-        "--redirect-uri", "http://127.0.0.1/callback",
-        "--scope", "openid profile",
+        "--name",
+        "Photo printer",
+        "--redirect-uri",
+        "https://printer.example/callback",
+        "--redirect-uri",
+        "http://127.0.0.1/callback",
+        "--scope",
+        "openid profile",
     )
 
     client = Client.objects.get(client_id=printed["client_id"])
@@ -39,7 +43,11 @@ def test_confidential_client_gets_a_secret_stored_only_as_a_hash() -> None:
 @pytest.mark.django_db
 def test_public_first_party_client_has_no_secret() -> None:
     printed = createclient(
-        "--name", "Phone app", "--redirect-uri", "https://app.example/cb", "--public",
+        "--name",
+        "Phone app",
+        "--redirect-uri",
+        "https://app.example/cb",
+        "--public",
         "--first-party",
     )
 
@@ -60,9 +68,7 @@ def test_public_first_party_client_has_no_secret() -> None:
         (["--redirect-uri", "https://app.example/cb", "--scope", ""], "cannot be blank"),
     ],
 )
-def test_bad_registrations_are_refused_and_nothing_is_saved(
-    args: list[str], message: str
-) -> None:
+def test_bad_registrations_are_refused_and_nothing_is_saved(args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         createclient("--name", "Bad", *args)
 

@@ -28,7 +28,9 @@ def test_openid_configuration_is_valid_and_complete(browser: HttpClient, db: Non
     assert metadata["response_types_supported"] == ["code"]
     assert metadata["authorization_response_iss_parameter_supported"] is True
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "none"
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
     }
     assert metadata["id_token_signing_alg_values_supported"] == ["RS256"]
 

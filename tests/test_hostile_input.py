@@ -35,7 +35,7 @@ BAD_BASIC_HEADERS = {
     "no-colon": "Basic " + base64.b64encode(b"just-an-id").decode(),
     "huge": "Basic " + "A" * 20_000,
     "nul": "Basic " + base64.b64encode(b"id\x00:secret").decode(),
-    "quotes": "Basic " + base64.b64encode('"id":"se\'cret"'.encode()).decode(),
+    "quotes": "Basic " + base64.b64encode(b'"id":"se\'cret"').decode(),
     "empty": "Basic",
     "other-scheme": "Digest username=x",
 }
@@ -67,8 +67,17 @@ def assert_clean_refusal(response: Any) -> None:
 @pytest.mark.parametrize("name", HOSTILE_VALUES)
 @pytest.mark.parametrize(
     "parameter",
-    ["client_id", "redirect_uri", "scope", "state", "nonce", "response_type", "code_challenge",
-     "prompt", "max_age"],
+    [
+        "client_id",
+        "redirect_uri",
+        "scope",
+        "state",
+        "nonce",
+        "response_type",
+        "code_challenge",
+        "prompt",
+        "max_age",
+    ],
 )
 def test_authorize_never_fails_on_hostile_parameters(
     signed_in: HttpClient,
@@ -102,8 +111,18 @@ def test_authorize_never_fails_on_hostile_parameters(
 @pytest.mark.parametrize("endpoint", FORM_ENDPOINTS)
 @pytest.mark.parametrize("name", HOSTILE_VALUES)
 @pytest.mark.parametrize(
-    "parameter", ["grant_type", "code", "refresh_token", "redirect_uri", "client_id", "token",
-                  "token_type_hint", "code_verifier", "scope"]
+    "parameter",
+    [
+        "grant_type",
+        "code",
+        "refresh_token",
+        "redirect_uri",
+        "client_id",
+        "token",
+        "token_type_hint",
+        "code_verifier",
+        "scope",
+    ],
 )
 def test_form_endpoints_never_fail_on_hostile_parameters(
     browser: HttpClient,
@@ -118,7 +137,9 @@ def test_form_endpoints_never_fail_on_hostile_parameters(
     before = snapshot()
 
     response = browser.post(
-        endpoint, body.encode("latin-1"), "application/x-www-form-urlencoded",
+        endpoint,
+        body.encode("latin-1"),
+        "application/x-www-form-urlencoded",
         HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret),
     )
 
@@ -131,7 +152,11 @@ def test_form_endpoints_never_fail_on_hostile_parameters(
 @pytest.mark.parametrize("endpoint", FORM_ENDPOINTS)
 @pytest.mark.parametrize("name", BAD_BASIC_HEADERS)
 def test_form_endpoints_refuse_malformed_basic_credentials(
-    browser: HttpClient, known: dict[str, Any], snapshot: Callable[[], Any], endpoint: str, name: str
+    browser: HttpClient,
+    known: dict[str, Any],
+    snapshot: Callable[[], Any],
+    endpoint: str,
+    name: str,
 ) -> None:
     before = snapshot()
 
@@ -171,7 +196,9 @@ def test_form_endpoints_refuse_malformed_bodies(
     before = snapshot()
 
     response = browser.post(
-        endpoint, body, content_type,
+        endpoint,
+        body,
+        content_type,
         HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret),
     )
 
@@ -181,8 +208,15 @@ def test_form_endpoints_refuse_malformed_bodies(
 
 @pytest.mark.parametrize(
     "endpoint",
-    [*FORM_ENDPOINTS, "/oauth/userinfo", "/oauth/jwks", "/.well-known/openid-configuration",
-     "/oauth/authorize", "/accounts/login/", "/healthz"],
+    [
+        *FORM_ENDPOINTS,
+        "/oauth/userinfo",
+        "/oauth/jwks",
+        "/.well-known/openid-configuration",
+        "/oauth/authorize",
+        "/accounts/login/",
+        "/healthz",
+    ],
 )
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_wrong_methods_are_refused(
@@ -195,8 +229,15 @@ def test_wrong_methods_are_refused(
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer " + "A" * 20_000, "Bearer \x00", "Bearer a.b.c.d.e", "Bearer " + "é" * 10,
-     "Bearer eyJhbGciOiJIUzI1NiIsImtpZCI6IngifQ.e30.x", "bearer", "Bearer  two  spaces"],
+    [
+        "Bearer " + "A" * 20_000,
+        "Bearer \x00",
+        "Bearer a.b.c.d.e",
+        "Bearer " + "é" * 10,
+        "Bearer eyJhbGciOiJIUzI1NiIsImtpZCI6IngifQ.e30.x",
+        "bearer",
+        "Bearer  two  spaces",
+    ],
 )
 def test_userinfo_refuses_garbage_tokens(browser: HttpClient, db: None, header: str) -> None:
     response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=header)
@@ -206,7 +247,8 @@ def test_userinfo_refuses_garbage_tokens(browser: HttpClient, db: None, header: 
 
 @pytest.mark.parametrize("name", HOSTILE_VALUES)
 def test_login_form_never_fails(browser: HttpClient, user: User, name: str) -> None:
-    body = f"username={HOSTILE_VALUES[name]}&password={HOSTILE_VALUES[name]}&next={HOSTILE_VALUES[name]}"
+    value = HOSTILE_VALUES[name]
+    body = f"username={value}&password={value}&next={value}"
 
     response = browser.post("/accounts/login/", body.encode(), "application/x-www-form-urlencoded")
 

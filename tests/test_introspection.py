@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from http import HTTPStatus
-import time
 from typing import Any
 from urllib.parse import urlencode
 

@@ -54,7 +54,9 @@ def test_next_must_stay_on_this_server(browser: HttpClient, user: User, target: 
 def test_pages_speak_korean_when_the_browser_asks(
     signed_in: HttpClient, confidential_client: RegisteredClient
 ) -> None:
-    consent = signed_in.get(authorize_url(confidential_client), HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9")
+    consent = signed_in.get(
+        authorize_url(confidential_client), HTTP_ACCEPT_LANGUAGE="ko-KR,ko;q=0.9"
+    )
     error = signed_in.get("/oauth/authorize?client_id=nope", HTTP_ACCEPT_LANGUAGE="ko")
 
     assert '<html lang="ko">' in consent.content.decode()

@@ -4,10 +4,10 @@ idle and absolute expiry, and exactly one winner when two refreshes race."""
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlencode
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
 import jwt
 import pytest
@@ -17,7 +17,6 @@ from django.db import connection
 
 from oauth.models import Client, Grant, RefreshToken
 from tests.conftest import HttpsClient, RegisteredClient, basic_auth, query
-
 
 
 @pytest.fixture
@@ -49,7 +48,9 @@ def test_refresh_returns_new_tokens_and_rotates_the_refresh_token(
     old, new = RefreshToken.objects.order_by("created_at")
     assert old.used_at is not None and new.used_at is None
     assert Grant.objects.get().last_refreshed_at is not None
-    claims = [jwt.decode(t["access_token"], options={"verify_signature": False}) for t in (first, second)]
+    claims = [
+        jwt.decode(t["access_token"], options={"verify_signature": False}) for t in (first, second)
+    ]
     assert claims[0]["grant_id"] == claims[1]["grant_id"]
 
 
@@ -228,10 +229,17 @@ def test_two_concurrent_refreshes_of_one_token_yield_exactly_one_success(
     client = make_client(first_party=True)
     browser = HttpsClient()
     browser.force_login(user)
-    tokens = obtain_tokens(browser, user, client, lambda data, auth: browser.post(
-        "/oauth/token", urlencode(data), "application/x-www-form-urlencoded",
-        HTTP_AUTHORIZATION=basic_auth(*auth),
-    ))
+    tokens = obtain_tokens(
+        browser,
+        user,
+        client,
+        lambda data, auth: browser.post(
+            "/oauth/token",
+            urlencode(data),
+            "application/x-www-form-urlencoded",
+            HTTP_AUTHORIZATION=basic_auth(*auth),
+        ),
+    )
     body = urlencode({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
     start = threading.Barrier(2)
     statuses: list[int] = []
@@ -241,7 +249,9 @@ def test_two_concurrent_refreshes_of_one_token_yield_exactly_one_success(
             http = HttpsClient()
             start.wait()
             response = http.post(
-                "/oauth/token", body, "application/x-www-form-urlencoded",
+                "/oauth/token",
+                body,
+                "application/x-www-form-urlencoded",
                 HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret),
             )
             statuses.append(response.status_code)

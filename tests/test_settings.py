@@ -40,8 +40,13 @@ def test_production_refuses_to_start_without_an_issuer() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("DEBUG", "maybe"), ("ACCESS_TOKEN_LIFETIME", "ten"), ("ISSUER", "auth.example.com"),
-     ("ACCESS_TOKEN_ALGORITHM", "HS256"), ("DATABASE_URL", "nonsense://")],
+    [
+        ("DEBUG", "maybe"),
+        ("ACCESS_TOKEN_LIFETIME", "ten"),
+        ("ISSUER", "auth.example.com"),
+        ("ACCESS_TOKEN_ALGORITHM", "HS256"),
+        ("DATABASE_URL", "nonsense://"),
+    ],
 )
 def test_bad_values_are_refused_with_the_settings_name(name: str, value: str) -> None:
     env = {"DEBUG": "true", name: value}
@@ -52,9 +57,7 @@ def test_bad_values_are_refused_with_the_settings_name(name: str, value: str) ->
 
 
 def test_production_starts_with_the_required_settings() -> None:
-    result = manage(
-        "check", DEBUG="false", SECRET_KEY="x" * 50, ISSUER="https://auth.example.com"
-    )
+    result = manage("check", DEBUG="false", SECRET_KEY="x" * 50, ISSUER="https://auth.example.com")
 
     assert result.returncode == 0, result.stderr
 

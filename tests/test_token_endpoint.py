@@ -119,8 +119,13 @@ def test_wrong_secret_in_the_body_is_invalid_client(
 
 @pytest.mark.parametrize(
     "header",
-    ["Basic !!!not-base64!!!", "Basic " + base64.b64encode(b"\xff\xfe:\xfa").decode(), "Basic ",
-     "Basic " + base64.b64encode(b"no-colon").decode(), "Basic " + base64.b64encode(b"a\x00:b").decode()],
+    [
+        "Basic !!!not-base64!!!",
+        "Basic " + base64.b64encode(b"\xff\xfe:\xfa").decode(),
+        "Basic ",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(b"a\x00:b").decode(),
+    ],
     ids=["not-base64", "not-utf8", "empty", "no-colon", "nul"],
 )
 def test_malformed_basic_header_is_401_invalid_client(
@@ -134,7 +139,9 @@ def test_malformed_basic_header_is_401_invalid_client(
     data = code_for(confidential_client)
     with nothing_changes():
         response = browser.post(
-            "/oauth/token", urlencode(data), "application/x-www-form-urlencoded",
+            "/oauth/token",
+            urlencode(data),
+            "application/x-www-form-urlencoded",
             HTTP_AUTHORIZATION=header,
         )
 
@@ -164,7 +171,9 @@ def test_public_client_with_a_secret_is_refused(
     pkce: Pkce,
 ) -> None:
     data = code_for(public_client, pkce)
-    data.update(client_id=public_client.client_id, client_secret="made-up", code_verifier=pkce.verifier)
+    data.update(
+        client_id=public_client.client_id, client_secret="made-up", code_verifier=pkce.verifier
+    )
 
     with nothing_changes():
         response = token_request(data)
@@ -181,7 +190,9 @@ def test_disabled_client_cannot_exchange_its_code(
     Client.objects.update(is_active=False)
 
     with nothing_changes():
-        response = token_request(data, auth=(confidential_client.client_id, confidential_client.secret))
+        response = token_request(
+            data, auth=(confidential_client.client_id, confidential_client.secret)
+        )
 
     assert response.json()["error"] == "invalid_client"
 
@@ -206,7 +217,9 @@ def test_token_request_errors(
     data = {key: value for key, value in data.items() if value is not None}
 
     with nothing_changes():
-        response = token_request(data, auth=(confidential_client.client_id, confidential_client.secret))
+        response = token_request(
+            data, auth=(confidential_client.client_id, confidential_client.secret)
+        )
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["error"] == error
@@ -255,8 +268,12 @@ def test_wrong_content_type_is_invalid_request(
 ) -> None:
     with nothing_changes():
         response = browser.post(
-            "/oauth/token", body, content_type,
-            HTTP_AUTHORIZATION=basic_auth(confidential_client.client_id, confidential_client.secret),
+            "/oauth/token",
+            body,
+            content_type,
+            HTTP_AUTHORIZATION=basic_auth(
+                confidential_client.client_id, confidential_client.secret
+            ),
         )
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
@@ -288,8 +305,12 @@ def test_repeated_parameters_are_invalid_request(
 
     with nothing_changes():
         response = browser.post(
-            "/oauth/token", body, "application/x-www-form-urlencoded",
-            HTTP_AUTHORIZATION=basic_auth(confidential_client.client_id, confidential_client.secret),
+            "/oauth/token",
+            body,
+            "application/x-www-form-urlencoded",
+            HTTP_AUTHORIZATION=basic_auth(
+                confidential_client.client_id, confidential_client.secret
+            ),
         )
 
     assert response.json()["error"] == "invalid_request"

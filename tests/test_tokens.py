@@ -156,7 +156,9 @@ def test_signing_algorithm_is_a_setting(
         (tokens["id_token"], confidential_client.client_id),
     ):
         assert jwt.get_unverified_header(token)["alg"] == algorithm
-        jwt.decode(token, signing_key(browser, token).key, algorithms=[algorithm], audience=audience)
+        jwt.decode(
+            token, signing_key(browser, token).key, algorithms=[algorithm], audience=audience
+        )
     assert json.loads(browser.get("/.well-known/openid-configuration").content)[
         "id_token_signing_alg_values_supported"
     ] == [algorithm]

@@ -26,9 +26,7 @@ def test_userinfo_returns_the_claims_of_the_tokens_scopes(
 ) -> None:
     tokens = exchange(confidential_client, scope="openid email")
 
-    response = browser.get(
-        "/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
-    )
+    response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
 
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {
@@ -60,9 +58,7 @@ def test_token_without_openid_scope_is_insufficient(
 ) -> None:
     tokens = exchange(confidential_client, scope="profile")
 
-    response = browser.get(
-        "/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
-    )
+    response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response.json()["error"] == "insufficient_scope"
@@ -70,8 +66,15 @@ def test_token_without_openid_scope_is_insufficient(
 
 @pytest.mark.parametrize(
     "header",
-    [None, "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not-a-jwt", "Bearer a.b.c",
-     "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."],
+    [
+        None,
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-jwt",
+        "Bearer a.b.c",
+        "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",
+    ],
 )
 def test_missing_or_bad_token_is_401_invalid_token(
     browser: HttpClient, db: None, header: str | None
@@ -105,9 +108,7 @@ def test_revoked_grant_is_refused(
     tokens = exchange(confidential_client)
     grant_revoke(grant_id=Grant.objects.get().pk)
 
-    response = browser.get(
-        "/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
-    )
+    response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
 

@@ -17,7 +17,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", required=True)
         parser.add_argument(
-            "--redirect-uri", action="append", required=True, dest="redirect_uris",
+            "--redirect-uri",
+            action="append",
+            required=True,
+            dest="redirect_uris",
             help="Repeat for several. Exact match; https, or http on a loopback host.",
         )
         parser.add_argument("--public", action="store_true", help="No secret; PKCE required.")
