@@ -223,9 +223,12 @@ SESSION_COOKIE_SECURE = ISSUER.startswith("https://")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
+# APIs take access tokens only (oauth/authentication.py); sessions are for the server's pages.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["oauth.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -241,6 +244,8 @@ ACCESS_TOKEN_ALGORITHM = env_choice("ACCESS_TOKEN_ALGORITHM", "RS256", SIGNING_A
 ID_TOKEN_ALGORITHM = env_choice("ID_TOKEN_ALGORITHM", "RS256", SIGNING_ALGORITHMS)
 # The `aud` of access tokens: the identifier of the resource servers that accept them.
 ACCESS_TOKEN_AUDIENCE = os.environ.get("ACCESS_TOKEN_AUDIENCE", "").strip() or ISSUER
+# A resource server running apart from this server verifies tokens with keys from this URL.
+ACCESS_TOKEN_JWKS_URL = os.environ.get("ACCESS_TOKEN_JWKS_URL", "").strip()
 # Encrypts signing keys' private parts at rest; derived from SECRET_KEY when unset.
 SIGNING_KEY_ENCRYPTION_KEY = os.environ.get("SIGNING_KEY_ENCRYPTION_KEY", "").strip()
 # How often a process asks the shared cache whether signing keys changed.

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from accounts import api
 from oauth import views as oauth_views
 
 urlpatterns = [
@@ -22,7 +23,9 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/me", api.Me.as_view(), name="api-me"),
     path("healthz", oauth_views.healthz, name="healthz"),
+    path("ping", oauth_views.ping, name="ping"),
     path("", RedirectView.as_view(pattern_name="accounts:home"), name="root"),
 ]
 

@@ -17,10 +17,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from . import services
+from .authentication import access_token_claims
 from .grants import CLIENT_AUTH_METHODS
 from .hashing import secret_hash
 from .models import Client, Grant, RefreshToken
-from .tokens import access_token_claims
 
 
 @dataclass

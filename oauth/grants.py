@@ -66,6 +66,13 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
             self.request.grant_id = uuid.uuid4()
         return self.request.grant_id, self.request.authorization_code.get_auth_time()
 
+    def validate_authorization_request(self) -> str:
+        """Validate once per request: the consent step already did, so the response step need
+        not look the client up again."""
+        if self.redirect_uri is None:
+            return super().validate_authorization_request()
+        return self.redirect_uri
+
     def generate_authorization_code(self) -> str:
         return generate_secret()
 

@@ -109,8 +109,8 @@ def verification_window() -> timedelta:
 @dataclass(frozen=True)
 class KeyRing:
     version: str
-    signing: dict[str, Key] = field(default_factory=dict)
-    verifying: KeySet = field(default_factory=lambda: KeySet([]))
+    signing: dict[str, Key] = field(default_factory=dict)  # algorithm → active private key
+    verifying: dict[str, Key] = field(default_factory=dict)  # kid → public key
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
 
     @classmethod
@@ -129,7 +129,7 @@ class KeyRing:
         return cls(
             version=version,
             signing=signing,
-            verifying=KeySet(public),
+            verifying={key.kid: key for key in public if key.kid},
             jwks={"keys": [key.as_dict(private=False) for key in public]},
         )
 
@@ -149,10 +149,14 @@ def _reload_now() -> None:
     _holder.ring = None
 
 
-def key_ring() -> KeyRing:
-    """The current keys, from memory; reloaded when the shared version stamp has moved."""
+def key_ring(*, recheck: bool = False) -> KeyRing:
+    """The current keys, from memory; reloaded when the shared version stamp has moved.
+
+    The stamp is read at most every SIGNING_KEY_CHECK_INTERVAL seconds, or now if `recheck`.
+    """
     ring, now = _holder.ring, time.monotonic()
-    if ring is not None and now - _holder.checked_at < settings.SIGNING_KEY_CHECK_INTERVAL:
+    fresh = now - _holder.checked_at < settings.SIGNING_KEY_CHECK_INTERVAL
+    if ring is not None and fresh and not recheck:
         return ring
     with _holder.lock:
         version = cache.get_or_set(VERSION_CACHE_KEY, lambda: uuid.uuid4().hex, timeout=None)
@@ -171,8 +175,13 @@ def active_signing_key(algorithm: str) -> KeySet:
     return KeySet([key])
 
 
-def verifying_keys() -> KeySet:
-    return key_ring().verifying
+def verifying_key(kid: str) -> Key | None:
+    """The public key named `kid`. An unknown kid may be a key another process just activated,
+    so the shared version stamp is read again (no SQL unless it moved)."""
+    key = key_ring().verifying.get(kid)
+    if key is None:
+        key = key_ring(recheck=True).verifying.get(kid)
+    return key
 
 
 def published_jwks() -> dict[str, Any]:

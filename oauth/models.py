@@ -202,9 +202,16 @@ class Grant(models.Model):
     scope = models.TextField()
     auth_time = models.DateTimeField(help_text="When the person signed in to authorize it.")
     created_at = models.DateTimeField(default=timezone.now)
-    last_refreshed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(help_text="The absolute end of the grant's refresh tokens.")
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Unique: a code starts at most one grant, so inserting the grant is what uses up the code.
+    authorization_code = models.OneToOneField(
+        "AuthorizationCode",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="grant",
+    )
 
     objects = GrantQuerySet.as_manager()
 
@@ -217,7 +224,10 @@ class Grant(models.Model):
 
 
 class AuthorizationCode(models.Model):
-    """An issued code, kept after use so that a replay can be detected (RFC 6749 §4.1.2)."""
+    """An issued code, kept after use so that a replay can be detected (RFC 6749 §4.1.2).
+
+    It is used once it has started a grant (`Grant.authorization_code`).
+    """
 
     code_hash = models.CharField(max_length=64, unique=True)
     client = models.ForeignKey(Client, on_delete=models.CASCADE)
@@ -230,8 +240,6 @@ class AuthorizationCode(models.Model):
     auth_time = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-    grant = models.ForeignKey(Grant, null=True, blank=True, on_delete=models.SET_NULL)
 
     def __str__(self) -> str:
         return f"code for {self.client} ({self.code_hash[:8]}…)"
@@ -239,6 +247,14 @@ class AuthorizationCode(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+    @property
+    def issued_grant(self) -> Grant | None:
+        """The grant this code started, if it has been exchanged."""
+        try:
+            return self.grant
+        except Grant.DoesNotExist:
+            return None
 
     # authlib's AuthorizationCodeMixin (OpenID Connect flavour)
 

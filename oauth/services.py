@@ -1,18 +1,25 @@
 """The flows that write: issuing and exchanging codes, rotating refresh tokens, revoking grants,
 remembering consent, registering clients.
 
-Single use is enforced by conditional UPDATEs (`... WHERE used_at IS NULL`): of two racing
-requests the database lets exactly one match, without holding a lock across the request.
+Single use is left to the database, so that of two racing requests exactly one wins without a
+lock held across the request: a code is used up by inserting its grant (a unique column), a
+refresh token by a conditional UPDATE (`... WHERE used_at IS NULL`).
+
+The token flows run without a transaction, to spend no round trips on BEGIN and COMMIT: that
+first write is the commit point, and a failure after it leaves only an inert row (a grant with
+no refresh token, a used refresh token without a successor), never a usable credential.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -70,14 +77,14 @@ def code_create(
 def code_find(*, code: str, client: Client) -> AuthorizationCode | None:
     """The unexpired code issued to `client`; a code already used is a replay."""
     found = (
-        AuthorizationCode.objects.select_related("user")
+        AuthorizationCode.objects.select_related("user", "grant")
         .filter(code_hash=secret_hash(code), client=client)
         .first()
     )
     if found is None or found.is_expired:
         return None
     found.client = client  # the row matched it; no need to load it again
-    if found.used_at is not None:
+    if found.issued_grant is not None:
         code_replay_detected(code=found)
         return None
     return found
@@ -86,10 +93,10 @@ def code_find(*, code: str, client: Client) -> AuthorizationCode | None:
 def code_exchange(
     *, code: AuthorizationCode, grant_id: uuid.UUID, refresh_token: str | None
 ) -> Grant:
-    """Consume the code and start a grant with its first refresh token, all or nothing."""
+    """Use up the code by starting its grant, then store the grant's first refresh token."""
     now = timezone.now()
     try:
-        with transaction.atomic():
+        with standalone_statement():
             grant = Grant.objects.create(
                 id=grant_id,
                 user_id=code.user_id,
@@ -98,30 +105,31 @@ def code_exchange(
                 auth_time=code.auth_time,
                 created_at=now,
                 expires_at=now + timedelta(seconds=settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME),
+                authorization_code=code,
             )
-            claimed = AuthorizationCode.objects.filter(pk=code.pk, used_at__isnull=True).update(
-                used_at=now, grant=grant
-            )
-            if not claimed:
-                raise CodeReplayed
-            if refresh_token is not None:
-                RefreshToken.objects.create(
-                    token_hash=secret_hash(refresh_token),
-                    grant=grant,
-                    created_at=now,
-                    expires_at=refresh_token_expiry(grant, code.client, now),
-                )
-    except CodeReplayed:
+    except IntegrityError:
+        # The code's grant already exists: a concurrent exchange of the same code won.
         code_replay_detected(code=code)
-        raise
+        raise CodeReplayed from None
+    if refresh_token is not None:
+        RefreshToken.objects.create(
+            token_hash=secret_hash(refresh_token),
+            grant=grant,
+            created_at=now,
+            expires_at=refresh_token_expiry(grant, code.client, now),
+        )
     return grant
+
+
+def standalone_statement() -> AbstractContextManager[Any]:
+    """A statement that may fail on a constraint. In autocommit (production) it stands alone;
+    inside a transaction it gets a savepoint, so the failure does not abort the transaction."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
 def code_replay_detected(*, code: AuthorizationCode) -> None:
     """RFC 6749 §4.1.2: revoke what was issued from the code's first use."""
-    grant_id = (
-        AuthorizationCode.objects.filter(pk=code.pk).values_list("grant_id", flat=True).first()
-    )
+    grant_id = Grant.objects.filter(authorization_code=code).values_list("pk", flat=True).first()
     if grant_id is not None:
         grant_revoke(grant_id=grant_id)
     security_log.warning(
@@ -152,26 +160,18 @@ def refresh_token_find(*, refresh_token: str) -> RefreshToken | None:
 def refresh_token_rotate(*, old: RefreshToken, client: Client, new_token: str) -> None:
     """Mark `old` used and add `new_token` to the same grant; only one racer can win."""
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            # Only the row's own columns in the WHERE: PostgreSQL re-checks those against the
-            # row a concurrent winner committed, but not a join or subquery (which would let
-            # both racers through).
-            claimed = RefreshToken.objects.filter(pk=old.pk, used_at__isnull=True).update(
-                used_at=now
-            )
-            if not claimed:
-                raise RefreshTokenReused
-            RefreshToken.objects.create(
-                token_hash=secret_hash(new_token),
-                grant=old.grant,
-                created_at=now,
-                expires_at=refresh_token_expiry(old.grant, client, now),
-            )
-            Grant.objects.filter(pk=old.grant_id).update(last_refreshed_at=now)
-    except RefreshTokenReused:
+    # Only the row's own columns in the WHERE: PostgreSQL re-checks those against the row a
+    # concurrent winner committed, but not a join or subquery (which would let both through).
+    claimed = RefreshToken.objects.filter(pk=old.pk, used_at__isnull=True).update(used_at=now)
+    if not claimed:
         refresh_token_reuse_detected(token=old)
-        raise
+        raise RefreshTokenReused
+    RefreshToken.objects.create(
+        token_hash=secret_hash(new_token),
+        grant=old.grant,
+        created_at=now,
+        expires_at=refresh_token_expiry(old.grant, client, now),
+    )
 
 
 def refresh_token_reuse_detected(*, token: RefreshToken) -> None:

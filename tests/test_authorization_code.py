@@ -422,7 +422,7 @@ def test_code_needs_the_same_redirect_uri(
 
     assert response.json()["error"] == "invalid_grant"
     assert not Grant.objects.exists()
-    assert AuthorizationCode.objects.get().used_at is None
+    assert AuthorizationCode.objects.get().issued_grant is None
 
 
 def test_code_issued_to_another_client_is_invalid_grant(
@@ -440,7 +440,7 @@ def test_code_issued_to_another_client_is_invalid_grant(
     response = token_request(data, auth=(attacker.client_id, attacker.secret))
 
     assert response.json()["error"] == "invalid_grant"
-    assert AuthorizationCode.objects.get().used_at is None
+    assert AuthorizationCode.objects.get().issued_grant is None
 
 
 def test_nonce_and_auth_time_reach_the_id_token(

@@ -78,7 +78,7 @@ def test_missing_or_wrong_code_verifier_is_invalid_grant(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["error"] == "invalid_grant"
-    assert AuthorizationCode.objects.get().used_at is None
+    assert AuthorizationCode.objects.get().issued_grant is None
     assert not Grant.objects.exists()
 
 

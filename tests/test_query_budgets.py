@@ -1,0 +1,137 @@
+"""Query budgets of the hot paths, pinned exactly on PostgreSQL, and no slow password hash on
+any of them (client secrets and tokens are high-entropy: SHA-256 is enough, see hashing.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.contrib.auth import hashers
+from django.db import connection
+
+from accounts.models import User
+from tests.conftest import HttpsClient, RegisteredClient, authorize_url, basic_auth, query
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the budgets are PostgreSQL's query counts"
+    ),
+    # Outside a test transaction, as in production: no savepoints padding the counts.
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def no_password_hashing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a slow password hash ran on a hot path")
+
+    for hasher in (hashers.Argon2PasswordHasher, hashers.PBKDF2PasswordHasher):
+        monkeypatch.setattr(hasher, "encode", refuse)
+        monkeypatch.setattr(hasher, "verify", refuse)
+    yield
+
+
+@pytest.fixture
+def setting_up(user: User, make_client: Callable[..., RegisteredClient]) -> dict[str, Any]:
+    """A person who has consented to a client once, with a session and tokens."""
+    client = make_client(name="Budgeted")
+    browser = HttpsClient()
+    browser.force_login(user)
+    url = authorize_url(client)
+    browser.post(url, {"decision": "allow"})
+    return {"client": client, "browser": browser}
+
+
+def token_post(browser: HttpsClient, client: RegisteredClient, data: dict[str, str]) -> Any:
+    return browser.post(
+        "/oauth/token",
+        urlencode(data),
+        "application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret or ""),
+    )
+
+
+def code(setting_up: dict[str, Any]) -> str:
+    response = setting_up["browser"].get(authorize_url(setting_up["client"]))
+    return query(response["Location"])["code"]
+
+
+def exchange(setting_up: dict[str, Any]) -> dict[str, Any]:
+    client = setting_up["client"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code(setting_up),
+        "redirect_uri": client.model.redirect_uris[0],
+    }
+    return token_post(setting_up["browser"], client, data).json()
+
+
+def test_authorize_with_remembered_consent(
+    setting_up: dict[str, Any], django_assert_max_num_queries: Any, no_password_hashing: None
+) -> None:
+    with django_assert_max_num_queries(6):  # session, user, client, consent, code
+        response = setting_up["browser"].get(authorize_url(setting_up["client"]))
+
+    assert "code" in query(response["Location"])
+
+
+def test_code_exchange(
+    setting_up: dict[str, Any], django_assert_max_num_queries: Any, no_password_hashing: None
+) -> None:
+    client = setting_up["client"]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code(setting_up),
+        "redirect_uri": client.model.redirect_uris[0],
+    }
+    exchange(setting_up)  # signing keys are created on first need; not part of the budget
+
+    with django_assert_max_num_queries(5):  # client, code, grant, refresh token
+        response = token_post(setting_up["browser"], client, data)
+
+    assert response.status_code == 200
+
+
+def test_refresh(
+    setting_up: dict[str, Any], django_assert_max_num_queries: Any, no_password_hashing: None
+) -> None:
+    tokens = exchange(setting_up)
+    data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+
+    with django_assert_max_num_queries(5):  # client, token, mark used, new token
+        response = token_post(setting_up["browser"], setting_up["client"], data)
+
+    assert response.status_code == 200
+
+
+def test_introspection(
+    setting_up: dict[str, Any], django_assert_max_num_queries: Any, no_password_hashing: None
+) -> None:
+    tokens = exchange(setting_up)
+    client = setting_up["client"]
+
+    with django_assert_max_num_queries(3):  # client, grant
+        response = setting_up["browser"].post(
+            "/oauth/introspect",
+            urlencode({"token": tokens["access_token"]}),
+            "application/x-www-form-urlencoded",
+            HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret or ""),
+        )
+
+    assert response.json()["active"] is True
+
+
+def test_api_me(
+    setting_up: dict[str, Any], django_assert_num_queries: Any, no_password_hashing: None
+) -> None:
+    tokens = exchange(setting_up)
+
+    with django_assert_num_queries(0):
+        response = HttpsClient().get(
+            "/api/me", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
+        )
+
+    assert response.status_code == 200
