@@ -92,6 +92,36 @@ def signing_key_activate_first(*, algorithm: str) -> None:
     keys_changed()
 
 
+def signing_key_rotate(*, algorithm: str) -> tuple[SigningKey, SigningKey | None]:
+    """Activate the next key, retire the active one, and publish a new next key.
+
+    The activated key was (when one existed) already published as `next`, so verifiers that
+    cache the JWKS know it before any token carries it. The retired key stays published for
+    `verification_window()`. Returns the activated and the retired key.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        retired = (
+            SigningKey.objects.select_for_update()
+            .filter(algorithm=algorithm, state=SigningKey.State.ACTIVE)
+            .first()
+        )
+        if retired is not None:
+            retired.state, retired.retired_at = SigningKey.State.RETIRED, now
+            retired.save(update_fields=["state", "retired_at"])
+        activated = (
+            SigningKey.objects.select_for_update()
+            .filter(algorithm=algorithm, state=SigningKey.State.NEXT)
+            .order_by("created_at")
+            .first()
+        ) or signing_key_create(algorithm=algorithm)
+        activated.state, activated.activated_at = SigningKey.State.ACTIVE, now
+        activated.save(update_fields=["state", "activated_at"])
+        signing_key_create(algorithm=algorithm, state=SigningKey.State.NEXT)
+    keys_changed()
+    return activated, retired
+
+
 def keys_changed() -> None:
     """Tell every process to reload its keys at its next check."""
     cache.set(VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
@@ -112,18 +142,24 @@ class KeyRing:
     signing: dict[str, Key] = field(default_factory=dict)  # algorithm → active private key
     verifying: dict[str, Key] = field(default_factory=dict)  # kid → public key
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
+    # When the earliest retired key leaves the JWKS (epoch seconds): reload then.
+    expires_at: float = float("inf")
 
     @classmethod
     def load(cls, version: str) -> KeyRing:
+        window = verification_window()
         published = SigningKey.objects.filter(
             Q(state__in=[SigningKey.State.NEXT, SigningKey.State.ACTIVE])
-            | Q(retired_at__gt=timezone.now() - verification_window())
+            | Q(state=SigningKey.State.RETIRED, retired_at__gt=timezone.now() - window)
         ).order_by("created_at")
         signing: dict[str, Key] = {}
         public: list[Key] = []
+        expires_at = float("inf")
         for stored in published:
             if stored.state == SigningKey.State.ACTIVE:
                 signing[stored.algorithm] = signing_key_private(stored)
+            elif stored.state == SigningKey.State.RETIRED and stored.retired_at is not None:
+                expires_at = min(expires_at, (stored.retired_at + window).timestamp())
             public_class = RSAKey if stored.public_jwk["kty"] == "RSA" else ECKey
             public.append(public_class.import_key(stored.public_jwk))
         return cls(
@@ -131,6 +167,7 @@ class KeyRing:
             signing=signing,
             verifying={key.kid: key for key in public if key.kid},
             jwks={"keys": [key.as_dict(private=False) for key in public]},
+            expires_at=expires_at,
         )
 
 
@@ -156,11 +193,12 @@ def key_ring(*, recheck: bool = False) -> KeyRing:
     """
     ring, now = _holder.ring, time.monotonic()
     fresh = now - _holder.checked_at < settings.SIGNING_KEY_CHECK_INTERVAL
-    if ring is not None and fresh and not recheck:
+    if ring is not None and fresh and not recheck and time.time() < ring.expires_at:
         return ring
     with _holder.lock:
         version = cache.get_or_set(VERSION_CACHE_KEY, lambda: uuid.uuid4().hex, timeout=None)
-        if _holder.ring is None or _holder.ring.version != version:
+        current = _holder.ring
+        if current is None or current.version != version or time.time() >= current.expires_at:
             _holder.ring = KeyRing.load(version)
         _holder.checked_at = now
         return _holder.ring

@@ -239,7 +239,7 @@ class AuthorizationCode(models.Model):
     code_challenge_method = models.CharField(max_length=10, blank=True)
     auth_time = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
         return f"code for {self.client} ({self.code_hash[:8]}…)"
@@ -283,7 +283,7 @@ class RefreshToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="refresh_tokens")
     created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

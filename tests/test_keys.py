@@ -1,0 +1,127 @@
+"""Signing keys: rotation without downtime, the JWKS through a key's life, encryption at rest."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from io import StringIO
+from typing import Any
+
+import jwt as pyjwt
+import pytest
+import time_machine
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client as HttpClient
+
+from oauth import keys
+from oauth.models import SigningKey
+from tests.conftest import RegisteredClient
+
+
+def kid_of(token: str) -> str:
+    return pyjwt.get_unverified_header(token)["kid"]
+
+
+def published(browser: HttpClient) -> list[str]:
+    return [key["kid"] for key in browser.get("/oauth/jwks").json()["keys"]]
+
+
+def rotate() -> str:
+    out = StringIO()
+    call_command("rotatekeys", stdout=out)
+    return out.getvalue()
+
+
+def test_rotation_activates_a_new_key_and_keeps_the_old_one_published(
+    exchange: Callable[..., dict[str, Any]],
+    confidential_client: RegisteredClient,
+    browser: HttpClient,
+) -> None:
+    before = exchange(confidential_client)
+    old_kid = kid_of(before["access_token"])
+
+    output = rotate()
+    after = exchange(confidential_client)
+
+    new_kid = kid_of(after["access_token"])
+    assert new_kid != old_kid
+    assert f"key {new_kid} is now active" in output
+    assert f"key {old_kid} is retired" in output
+    states = dict(SigningKey.objects.values_list("kid", "state"))
+    assert states[old_kid] == SigningKey.State.RETIRED
+    assert states[new_kid] == SigningKey.State.ACTIVE
+    assert list(states.values()).count(SigningKey.State.NEXT) == 1  # published ahead of use
+    assert {old_kid, new_kid} <= set(published(browser))
+    # Tokens signed before the rotation keep working until they expire.
+    for token in (before["access_token"], after["access_token"]):
+        response = browser.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert response.status_code == 200
+
+
+def test_next_key_is_published_before_it_signs(
+    exchange: Callable[..., dict[str, Any]],
+    confidential_client: RegisteredClient,
+    browser: HttpClient,
+) -> None:
+    exchange(confidential_client)
+    rotate()
+    upcoming = SigningKey.objects.get(state=SigningKey.State.NEXT).kid
+    assert upcoming in published(browser)
+
+    rotate()
+
+    assert kid_of(exchange(confidential_client)["access_token"]) == upcoming
+
+
+def test_retired_key_leaves_the_jwks_when_its_last_token_has_expired(
+    exchange: Callable[..., dict[str, Any]],
+    confidential_client: RegisteredClient,
+    browser: HttpClient,
+) -> None:
+    old = exchange(confidential_client)
+    rotate()
+    window = max(settings.ACCESS_TOKEN_LIFETIME, settings.ID_TOKEN_LIFETIME)
+
+    with time_machine.travel(time.time() + window - 5):
+        assert kid_of(old["access_token"]) in published(browser)
+    with time_machine.travel(time.time() + window + 5):
+        assert kid_of(old["access_token"]) not in published(browser)
+
+
+def test_a_process_with_stale_keys_picks_up_a_rotation_without_restart(
+    exchange: Callable[..., dict[str, Any]],
+    confidential_client: RegisteredClient,
+    browser: HttpClient,
+    settings: Any,
+) -> None:
+    settings.SIGNING_KEY_CHECK_INTERVAL = 3600
+    exchange(confidential_client)
+    stale = keys.key_ring()
+    rotate()
+    # Another process rotated: this one still holds the old ring and has not checked yet.
+    keys._holder.ring, keys._holder.checked_at = stale, time.monotonic()
+
+    fresh_token = keys.key_ring(recheck=True) and exchange(confidential_client)["access_token"]
+    keys._holder.ring, keys._holder.checked_at = stale, time.monotonic()
+    response = browser.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {fresh_token}")
+
+    assert response.status_code == 200  # the unknown kid made it read the shared stamp
+
+
+def test_private_keys_are_encrypted_with_the_configured_key(db: None, settings: Any) -> None:
+    settings.SIGNING_KEY_ENCRYPTION_KEY = "first"
+    stored = keys.signing_key_create(algorithm="RS256")
+    assert keys.signing_key_private(stored).kid == stored.kid
+
+    settings.SIGNING_KEY_ENCRYPTION_KEY = "second"
+    with pytest.raises(Exception, match="cannot be decrypted"):
+        keys.signing_key_private(stored)
+
+
+def test_rotating_one_algorithm(db: None) -> None:
+    out = StringIO()
+    call_command("rotatekeys", "--algorithm", "ES256", stdout=out)
+
+    assert SigningKey.objects.get(state=SigningKey.State.ACTIVE).algorithm == "ES256"
+    assert "ES256: key" in out.getvalue()
