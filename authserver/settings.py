@@ -256,4 +256,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # authlib logs issued tokens at DEBUG: never let them reach the logs.
+    "loggers": {"authlib": {"level": "INFO"}},
 }

@@ -1,9 +1,15 @@
-"""The demo app's pages. Its state lives in the session under one key, apart from the server's."""
+"""The demo app's pages. Its state lives in the session under one key, apart from the server's.
+
+Every call to the server can fail (it may be down, or answer with an error): the page then
+shows what went wrong instead of failing.
+"""
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from authlib.common.security import generate_token
@@ -12,25 +18,45 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from joserfc.errors import JoseError
 from requests import RequestException
 
 from . import oauth
 
 SESSION_KEY = "democlient"
+FAILURES = (OAuthError, RequestException, JoseError, KeyError, ValueError, TypeError)
 
 
 def _state(request: HttpRequest) -> dict[str, Any]:
-    return request.session.setdefault(SESSION_KEY, {})
+    state = request.session.get(SESSION_KEY)
+    return state if isinstance(state, dict) else {}
 
 
 def _save(request: HttpRequest, state: dict[str, Any]) -> None:
     request.session[SESSION_KEY] = state
 
 
+def shows_failures(view: Callable[[HttpRequest], HttpResponse]) -> Callable[..., HttpResponse]:
+    """Any failure talking to the server becomes a message on the demo page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        try:
+            return view(request)
+        except FAILURES as error:
+            state = _state(request)
+            state["error"] = f"{type(error).__name__}: {error}"
+            _save(request, state)
+            return redirect("democlient:index")
+
+    return wrapper
+
+
 def _show_tokens(request: HttpRequest, token: dict[str, Any], server: dict[str, Any]) -> None:
     """Keep what the demo page shows: the tokens, their verified claims and the userinfo."""
     state = _state(request)
     state.pop("error", None)
+    state.pop("revoked", None)
     state["token"] = dict(token)
     state["access_token"] = oauth.decode(token["access_token"], jwks_uri=server["jwks_uri"])
     if token.get("id_token"):
@@ -55,6 +81,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
+@shows_failures
 def login(request: HttpRequest) -> HttpResponse:
     server = oauth.metadata()
     redirect_uri = request.build_absolute_uri(reverse("democlient:callback"))
@@ -76,57 +103,49 @@ def login(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@shows_failures
 def callback(request: HttpRequest) -> HttpResponse:
     state = _state(request)
     server = oauth.metadata()
-    try:
-        if request.GET.get("state") != state.get("state"):
-            raise OAuthError("state_mismatch", "The state is not the one this app sent.")
-        if request.GET.get("iss") != server["issuer"]:
-            raise OAuthError("issuer_mismatch", "The response comes from another issuer.")
-        if "error" in request.GET:
-            raise OAuthError(request.GET["error"], request.GET.get("error_description", ""))
-        token = oauth.session(state["redirect_uri"]).fetch_token(
-            server["token_endpoint"],
-            authorization_response=request.build_absolute_uri(),
-            code_verifier=state["code_verifier"],
-            state=state["state"],
-        )
-        _show_tokens(request, token, server)
-    except (OAuthError, RequestException, KeyError) as error:
-        state["error"] = str(error)
-        _save(request, state)
+    if not state.get("state") or request.GET.get("state") != state["state"]:
+        raise OAuthError("state_mismatch", "The state is not the one this app sent.")
+    if request.GET.get("iss") != server["issuer"]:
+        raise OAuthError("issuer_mismatch", "The response comes from another issuer.")
+    if "error" in request.GET:
+        raise OAuthError(request.GET["error"], request.GET.get("error_description", ""))
+    token = oauth.session(state["redirect_uri"]).fetch_token(
+        server["token_endpoint"],
+        authorization_response=request.build_absolute_uri(),
+        code_verifier=state["code_verifier"],
+        state=state["state"],
+    )
+    _show_tokens(request, token, server)
     return redirect("democlient:index")
 
 
 @require_POST
+@shows_failures
 def refresh(request: HttpRequest) -> HttpResponse:
     state = _state(request)
     server = oauth.metadata()
-    try:
-        token = oauth.session(token=state["token"]).refresh_token(
-            server["token_endpoint"], refresh_token=state["token"]["refresh_token"]
-        )
-        _show_tokens(request, token, server)
-    except (OAuthError, RequestException, KeyError) as error:
-        state["error"] = str(error)
-        _save(request, state)
+    token = oauth.session(token=state["token"]).refresh_token(
+        server["token_endpoint"], refresh_token=state["token"]["refresh_token"]
+    )
+    _show_tokens(request, token, server)
     return redirect("democlient:index")
 
 
 @require_POST
+@shows_failures
 def revoke(request: HttpRequest) -> HttpResponse:
     state = _state(request)
     server = oauth.metadata()
-    try:
-        response = oauth.session(token=state["token"]).revoke_token(
-            server["revocation_endpoint"],
-            token=state["token"]["refresh_token"],
-            token_type_hint="refresh_token",
-        )
-        state["revoked"] = response.status_code == 200
-    except (RequestException, KeyError) as error:
-        state["error"] = str(error)
+    response = oauth.session(token=state["token"]).revoke_token(
+        server["revocation_endpoint"],
+        token=state["token"]["refresh_token"],
+        token_type_hint="refresh_token",
+    )
+    state["revoked"] = response.status_code == 200
     _save(request, state)
     return redirect("democlient:index")
 

@@ -45,7 +45,9 @@ class PresentedToken:
         return self.expires_at <= timezone.now().timestamp()
 
     def is_revoked(self) -> bool:
-        return self.used or not self.grant.is_active or not self.grant.user.is_active
+        grant = self.grant
+        live = grant.is_active and grant.user.is_active and grant.client.is_active
+        return self.used or not live
 
 
 def _access_token(token: str) -> PresentedToken | None:

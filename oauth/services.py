@@ -165,7 +165,9 @@ def refresh_token_rotate(*, old: RefreshToken, client: Client, new_token: str) -
     # concurrent winner committed, but not a join or subquery (which would let both through).
     claimed = RefreshToken.objects.filter(pk=old.pk, used_at__isnull=True).update(used_at=now)
     if not claimed:
-        refresh_token_reuse_detected(token=old)
+        # Unused when read a moment ago, used now: a concurrent request with the same token won
+        # (a retry, a second tab). Refused, but not theft: the winner's new tokens must live.
+        # Presenting it again later is reuse, caught by refresh_token_find.
         raise RefreshTokenReused
     RefreshToken.objects.create(
         token_hash=secret_hash(new_token),

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import authorize, views
 
 app_name = "oauth"
 
 urlpatterns = [
-    path("authorize", views.authorize, name="authorize"),
+    path("authorize", authorize.authorize, name="authorize"),
     path("token", views.token, name="token"),
     path("revoke", views.revoke, name="revoke"),
     path("introspect", views.introspect, name="introspect"),

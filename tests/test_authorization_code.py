@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 import time_machine
@@ -163,19 +164,61 @@ def test_prompt_none_cannot_be_combined(
     assert query(response["Location"])["error"] == "invalid_request"
 
 
+def next_of(response: Any) -> str:
+    """The `next` of a redirect to the login page."""
+    location = response["Location"]
+    assert location.startswith("/accounts/login/?next=")
+    return unquote(location.removeprefix("/accounts/login/?next="))
+
+
 def test_prompt_login_requires_signing_in_again_then_proceeds(
     signed_in: HttpClient, confidential_client: RegisteredClient, user: User
 ) -> None:
     url = authorize_url(confidential_client, prompt="login")
 
-    first = signed_in.get(url)
-    skipped = signed_in.get(url)  # coming straight back without signing in does not count
-    signed_in.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
-    after_login = signed_in.get(url)
+    back_to = next_of(signed_in.get(url))
+    skipped = signed_in.get(back_to)  # coming straight back without signing in does not count
+    signed_in.post(
+        "/accounts/login/", {"username": user.username, "password": PASSWORD, "next": back_to}
+    )
+    after_login = signed_in.get(back_to)
 
-    assert first["Location"].startswith("/accounts/login/")
     assert skipped["Location"].startswith("/accounts/login/")
     assert after_login.status_code == HTTPStatus.OK  # the consent page
+
+
+def test_prompt_login_when_signed_out_needs_one_sign_in(
+    browser: HttpClient, confidential_client: RegisteredClient, user: User
+) -> None:
+    back_to = next_of(browser.get(authorize_url(confidential_client, prompt="login")))
+
+    signed = browser.post(
+        "/accounts/login/", {"username": user.username, "password": PASSWORD, "next": back_to}
+    )
+
+    assert signed["Location"] == back_to
+    assert browser.get(back_to).status_code == HTTPStatus.OK
+
+
+def test_prompt_login_lets_someone_else_sign_in(
+    signed_in: HttpClient, confidential_client: RegisteredClient, make_user: Any
+) -> None:
+    make_user("bob")
+    back_to = next_of(signed_in.get(authorize_url(confidential_client, prompt="login")))
+
+    signed_in.post("/accounts/login/", {"username": "bob", "password": PASSWORD, "next": back_to})
+    consent = signed_in.get(back_to)
+
+    assert consent.status_code == HTTPStatus.OK
+    assert "bob" in consent.content.decode()
+
+
+def test_forged_reauthentication_note_does_not_count(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    url = authorize_url(confidential_client, prompt="login", login_required_after="forged")
+
+    assert signed_in.get(url)["Location"].startswith("/accounts/login/")
 
 
 def test_max_age_exceeded_requires_signing_in_again(
@@ -246,10 +289,24 @@ def test_redirect_uri_may_be_omitted_when_exactly_one_is_registered(
         first_party=True, redirect_uris=["https://a.example/cb", "https://b.example/cb"]
     )
 
-    assert signed_in.get(authorize_url(one, redirect_uri=None))["Location"].startswith(
+    plain_oauth = {"redirect_uri": None, "scope": "profile"}
+
+    assert signed_in.get(authorize_url(one, **plain_oauth))["Location"].startswith(
         "https://app.example.com/callback?code="
     )
-    assert signed_in.get(authorize_url(two, redirect_uri=None)).status_code == 400
+    assert signed_in.get(authorize_url(two, **plain_oauth)).status_code == 400
+
+
+def test_openid_requests_must_name_their_redirect_uri(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    """OIDC Core §3.1.2.1: redirect_uri is required, even with one registered."""
+    client = make_client(first_party=True)
+
+    response = signed_in.get(authorize_url(client, redirect_uri=None, scope="openid"))
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Location" not in response
 
 
 def test_loopback_redirect_uri_may_use_any_port(
@@ -273,7 +330,10 @@ def test_loopback_redirect_uri_may_use_any_port(
     ("change", "expected_error"),
     [
         ({"response_type": "token"}, "unsupported_response_type"),
-        ({"response_type": None}, "unsupported_response_type"),
+        ({"response_type": None}, "invalid_request"),
+        ({"response_type": "code token"}, "unsupported_response_type"),
+        ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
+        ({"request_uri": "https://app.example.com/r/1"}, "request_uri_not_supported"),
         ({"scope": "openid admin"}, "invalid_scope"),
         ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request"),
     ],
@@ -453,3 +513,25 @@ def test_nonce_and_auth_time_reach_the_id_token(
 
     assert claims["nonce"] == "n-0S6_WzA2Mj"
     assert isinstance(claims["auth_time"], int)
+
+
+def test_prompt_consent_asks_even_first_party_clients(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    client = make_client(first_party=True)
+
+    assert signed_in.get(authorize_url(client, prompt="consent")).status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"decision": "allow", "nonce": "a\x00b"}, {"decision": "allow", "client_id": "other"},
+     {"decision": "allow", "nonce": "n" * 5000}],
+)  # fmt: skip
+def test_consent_post_carries_only_the_answer(
+    signed_in: HttpClient, confidential_client: RegisteredClient, body: dict[str, str]
+) -> None:
+    response = signed_in.post(authorize_url(confidential_client), body)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert not AuthorizationCode.objects.exists()

@@ -4,13 +4,14 @@ at the same moment is honoured exactly once (RFC 6749 §4.1.2, RFC 9700 §4.14.2
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from oauth.models import Grant, RefreshToken
 from tests.conftest import HttpsClient, RegisteredClient, authorize_url, basic_auth, query
@@ -23,32 +24,50 @@ pytestmark = [
 ]
 
 
-def race(client: RegisteredClient, data: dict[str, str], racers: int = 2) -> list[int]:
-    """POST the same token request from several threads at once; return the statuses."""
-    body = urlencode(data)
-    start = threading.Barrier(racers)
-    statuses: list[int] = []
+class Racers:
+    """Threads that POST the same token request at once, each on its own connection."""
 
-    def racer() -> None:
-        try:
-            http = HttpsClient()
-            start.wait()
-            response = http.post(
-                "/oauth/token",
-                body,
-                "application/x-www-form-urlencoded",
-                HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret or ""),
-            )
-            statuses.append(response.status_code)
-        finally:
-            connection.close()
+    def __init__(self, client: RegisteredClient, data: dict[str, str], count: int = 2) -> None:
+        self.statuses: list[int] = []
+        self.bodies: list[dict[str, Any]] = []
+        start = threading.Barrier(count)
+        body = urlencode(data)
+        auth = basic_auth(client.client_id, client.secret or "")
 
-    threads = [threading.Thread(target=racer) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sorted(statuses)
+        def racer() -> None:
+            try:
+                http = HttpsClient()
+                start.wait()
+                response = http.post(
+                    "/oauth/token",
+                    body,
+                    "application/x-www-form-urlencoded",
+                    HTTP_AUTHORIZATION=auth,
+                )
+                self.statuses.append(response.status_code)
+                self.bodies.append(response.json())
+            finally:
+                connection.close()
+
+        self.threads = [threading.Thread(target=racer) for _ in range(count)]
+        for thread in self.threads:
+            thread.start()
+
+    def wait_until_blocked(self, count: int) -> None:
+        """Until `count` other connections wait on a row lock (PostgreSQL's pg_locks)."""
+        deadline = time.monotonic() + 20
+        with connection.cursor() as cursor:
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                if cursor.fetchone()[0] >= count:
+                    return
+                time.sleep(0.01)
+        raise AssertionError("the racers never reached the update")
+
+    def finish(self) -> tuple[list[int], list[dict[str, Any]]]:
+        for thread in self.threads:
+            thread.join()
+        return sorted(self.statuses), self.bodies
 
 
 @pytest.fixture
@@ -72,7 +91,7 @@ def test_two_concurrent_exchanges_of_one_code_yield_exactly_one_success(
 ) -> None:
     client, data = code_for
 
-    statuses = race(client, data)
+    statuses, _ = Racers(client, data).finish()
 
     assert statuses == [HTTPStatus.OK, HTTPStatus.BAD_REQUEST]
     # The loser is a replay: the winner's grant is revoked too (RFC 6749 §4.1.2).
@@ -90,10 +109,24 @@ def test_two_concurrent_refreshes_of_one_token_yield_exactly_one_success(
         "application/x-www-form-urlencoded",
         HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret or ""),
     ).json()
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
 
-    statuses = race(
-        client, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
-    )
+    # Hold the token's row so that both racers read it unused and then queue on the update:
+    # the true race, every time, rather than whatever order the threads happen to run in.
+    with transaction.atomic():
+        RefreshToken.objects.select_for_update().get()
+        racers = Racers(client, refresh)
+        racers.wait_until_blocked(2)
+    statuses, bodies = racers.finish()
 
     assert statuses == [HTTPStatus.OK, HTTPStatus.BAD_REQUEST]
-    assert RefreshToken.objects.filter(used_at__isnull=True).count() == 1
+    # Losing a race is not theft: the winner's new refresh token keeps working.
+    (winner,) = [body for body in bodies if "refresh_token" in body]
+    again = http.post(
+        "/oauth/token",
+        urlencode({"grant_type": "refresh_token", "refresh_token": winner["refresh_token"]}),
+        "application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret or ""),
+    )
+    assert again.status_code == HTTPStatus.OK
+    assert Grant.objects.get().revoked_at is None

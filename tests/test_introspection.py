@@ -153,3 +153,16 @@ def test_introspection_requires_a_confidential_client(
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json()["error"] == "invalid_client"
+
+
+def test_disabled_clients_tokens_are_inactive(
+    exchange: Callable[..., dict[str, Any]],
+    introspect: Callable[..., Any],
+    make_client: Callable[..., RegisteredClient],
+) -> None:
+    app, resource_server = make_client(), make_client(introspect_any_token=True)
+    tokens = exchange(app)
+    Client.objects.filter(pk=app.model.pk).update(is_active=False)
+
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(resource_server, token).json() == {"active": False}

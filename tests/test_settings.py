@@ -71,3 +71,10 @@ def test_development_generates_a_secret_key_file_once(tmp_path: Path) -> None:
     assert len(first) >= 50
     assert development_secret_key(path) == first
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_authlib_debug_logs_never_show_tokens() -> None:
+    """authlib logs issued tokens at DEBUG; its logger is held at INFO whatever LOG_LEVEL is."""
+    import logging
+
+    assert logging.getLogger("authlib.oauth2.rfc6749.grants").getEffectiveLevel() >= logging.INFO

@@ -201,7 +201,8 @@ def test_disabled_client_cannot_exchange_its_code(
     ("change", "error"),
     [
         ({"grant_type": "password"}, "unsupported_grant_type"),
-        ({"grant_type": None}, "unsupported_grant_type"),
+        ({"grant_type": None}, "invalid_request"),
+        ({"grant_type": "client_credentials"}, "unsupported_grant_type"),
         ({"code": None}, "invalid_request"),
         ({"code": "made-up-code"}, "invalid_grant"),
     ],
@@ -223,6 +224,8 @@ def test_token_request_errors(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert response.json()["error"] == error
+    description = response.json().get("error_description", "")
+    assert not any(value and value in description for value in change.values())  # no echo
     assert response["Cache-Control"] == "no-store"
     assert response["Content-Type"] == "application/json"
 
@@ -322,3 +325,27 @@ def test_get_is_not_allowed(browser: HttpClient) -> None:
     assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
     assert response.json()["error"] == "invalid_request"
     assert response["Allow"] == "POST"
+
+
+def test_oversized_bodies_get_the_json_error(browser: HttpClient, db: None) -> None:
+    fields = "&".join(f"f{index}=x" for index in range(2000))
+
+    response = browser.post("/oauth/token", fields, "application/x-www-form-urlencoded")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert response.json()["error"] == "invalid_request"
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_nul_in_a_percent_encoded_client_id_is_invalid_client(
+    browser: HttpClient, db: None
+) -> None:
+    response = browser.post(
+        "/oauth/token",
+        "grant_type=refresh_token&refresh_token=x",
+        "application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=basic_auth("ab%00cd", "secret"),
+    )
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json()["error"] == "invalid_client"

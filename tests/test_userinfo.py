@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client as HttpClient
 
 from accounts.models import User
-from oauth.models import Grant
+from oauth.models import Client, Grant
 from oauth.services import grant_revoke
 from tests.conftest import RegisteredClient
 
@@ -129,3 +129,16 @@ def test_expired_access_token_is_refused(
     assert in_time.status_code == HTTPStatus.OK
     assert expired.status_code == HTTPStatus.UNAUTHORIZED
     assert 'error="invalid_token"' in expired["WWW-Authenticate"]
+
+
+def test_disabled_clients_tokens_are_refused(
+    exchange: Callable[..., dict[str, Any]],
+    browser: HttpClient,
+    confidential_client: RegisteredClient,
+) -> None:
+    tokens = exchange(confidential_client)
+    Client.objects.update(is_active=False)
+
+    response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED

@@ -1,0 +1,181 @@
+"""The authorization endpoint (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2): the person signs
+in, consents, and is sent back to the client with a code.
+
+An unknown client or an unregistered redirect_uri is shown as a page and never redirected to;
+other errors go back to the verified redirect_uri with `state` and `iss` (RFC 9207).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import InvalidRequestError, UnsupportedResponseTypeError
+from authlib.oidc.core.errors import (
+    ConsentRequiredError,
+    LoginRequiredError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
+from django.contrib.auth.views import redirect_to_login
+from django.core import signing
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from accounts.signals import session_auth_time
+
+from . import services
+from .errors import ResponseTypeUnsupported
+from .models import Client
+from .scopes import SCOPE_DESCRIPTIONS, scope_list
+from .server import issuer_parameter, server
+from .views import check_parameters, error_response
+
+# Added to the authorization URL when the person is sent to sign in again; see below.
+REAUTHENTICATION_PARAMETER = "login_required_after"
+REAUTHENTICATION_SALT = "oauth.authorize.reauthentication"
+CONSENT_FORM_FIELDS = {"csrfmiddlewaretoken", "decision"}
+
+
+@require_http_methods(["GET", "POST"])
+def authorize(request: HttpRequest) -> HttpResponse:
+    user = request.user if request.user.is_authenticated else None
+    try:
+        check_parameters(request.GET)
+        check_parameters(request.POST)
+        if set(request.POST) - CONSENT_FORM_FIELDS:
+            # The request lives in the URL; the consent form adds only its answer.
+            raise InvalidRequestError("Unexpected parameters in the request body.")
+        grant = server.get_consent_grant(request, end_user=user)
+    except UnsupportedResponseTypeError as error:
+        if request.GET.get("response_type"):
+            return refuse(request, error, redirect_uri=error.redirect_uri)
+        missing = InvalidRequestError("Missing response_type.")
+        return refuse(request, missing, redirect_uri=error.redirect_uri)
+    except OAuth2Error as error:
+        return refuse(request, error, redirect_uri=error.redirect_uri)
+    except ValueError:
+        return error_page(request)
+
+    client: Client = grant.request.client
+    scope: str = grant.request.scope
+    prompts = set((request.GET.get("prompt") or "").split())
+    if "openid" in scope_list(scope) and not request.GET.get("redirect_uri"):
+        return error_page(request)  # OIDC Core §3.1.2.1: required, so nothing to trust
+    try:
+        if "request" in request.GET:
+            raise RequestNotSupportedError()
+        if "request_uri" in request.GET:
+            raise RequestURINotSupportedError()
+        if "none" in prompts and len(prompts) > 1:
+            raise InvalidRequestError("prompt=none cannot be combined with other values.")
+        fresh_sign_in = fresh_sign_in_required(request, prompts)
+        if user is None or (fresh_sign_in and not signed_in_again(request)):
+            if "none" in prompts:
+                raise LoginRequiredError()
+            return sign_in(request, again=fresh_sign_in)
+        needs_consent = "consent" in prompts or not (
+            client.first_party or services.consent_covers(user=user, client=client, scope=scope)
+        )
+        if needs_consent and "none" in prompts:
+            raise ConsentRequiredError()
+    except OAuth2Error as error:
+        return refuse(request, error, redirect_uri=grant.redirect_uri)
+
+    grant_user = user
+    if needs_consent:
+        decision = request.POST.get("decision")
+        if decision not in {"allow", "deny"}:
+            return consent_page(request, client, scope, grant.redirect_uri)
+        if decision == "allow":
+            services.consent_grant(user=user, client=client, scope=scope)
+        else:
+            grant_user = None
+    grant.request.auth_time = int(session_auth_time(request) or time.time())
+    return server.create_authorization_response(request, grant_user=grant_user, grant=grant)
+
+
+def refuse(request: HttpRequest, error: OAuth2Error, *, redirect_uri: str | None) -> HttpResponse:
+    """To the client's verified redirect_uri with `state` and `iss`, or else as a page."""
+    if not redirect_uri:
+        return error_page(request, error)
+    if isinstance(error, UnsupportedResponseTypeError):
+        error = ResponseTypeUnsupported()  # authlib's description echoes the client's value
+    error.redirect_uri = redirect_uri
+    error.state = request.GET.get("state")
+    response = error_response(error)
+    issuer_parameter.add_issuer_parameter(server, response)
+    return response
+
+
+def error_page(request: HttpRequest, error: OAuth2Error | None = None) -> HttpResponse:
+    """Shown instead of redirecting when the client or its redirect_uri cannot be trusted."""
+    code = error.error if error is not None else "invalid_request"
+    response = render(request, "oauth/error.html", {"error": code}, status=400)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def fresh_sign_in_required(request: HttpRequest, prompts: set[str]) -> bool:
+    """prompt=login, or a max_age the session's sign-in is older than (OIDC Core §3.1.2.1)."""
+    if "login" in prompts:
+        return True
+    max_age = request.GET.get("max_age")
+    if max_age is None:
+        return False
+    if not max_age.isascii() or not max_age.isdigit() or len(max_age) > 10:
+        raise InvalidRequestError("max_age must be a number of seconds.")
+    return time.time() - (session_auth_time(request) or 0.0) > int(max_age)
+
+
+def sign_in(request: HttpRequest, *, again: bool) -> HttpResponse:
+    """To the login page, which returns here. When a fresh sign-in is demanded, the return URL
+    carries a signed note of when it was demanded: signing in afterwards satisfies it, coming
+    straight back does not, and it survives the new session that signing in starts."""
+    if not again:
+        return redirect_to_login(request.get_full_path())
+    params = request.GET.copy()
+    params.pop(REAUTHENTICATION_PARAMETER, None)
+    note = {"since": time.time(), "request": fingerprint(params.urlencode())}
+    params[REAUTHENTICATION_PARAMETER] = signing.dumps(note, salt=REAUTHENTICATION_SALT)
+    return redirect_to_login(f"{request.path}?{params.urlencode()}")
+
+
+def signed_in_again(request: HttpRequest) -> bool:
+    """Whether the person signed in after this request demanded it (see `sign_in`)."""
+    params = request.GET.copy()
+    token = params.pop(REAUTHENTICATION_PARAMETER, [None])[0]
+    if not token:
+        return False
+    try:
+        note = signing.loads(token, salt=REAUTHENTICATION_SALT, max_age=3600)
+    except signing.BadSignature:
+        return False
+    since = note.get("since") if isinstance(note, dict) else None
+    return (
+        isinstance(since, float)
+        and note.get("request") == fingerprint(params.urlencode())
+        and (session_auth_time(request) or 0.0) > since
+    )
+
+
+def fingerprint(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()
+
+
+def consent_page(
+    request: HttpRequest, client: Client, scope: str, redirect_uri: str
+) -> HttpResponse:
+    context: dict[str, Any] = {
+        "client": client,
+        "scopes": [(name, SCOPE_DESCRIPTIONS[name]) for name in scope_list(scope)],
+        "redirect_host": urlsplit(redirect_uri).netloc,
+        "action": request.get_full_path(),
+    }
+    response = render(request, "oauth/consent.html", context)
+    response["Cache-Control"] = "no-store"
+    return response

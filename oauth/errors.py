@@ -1,0 +1,21 @@
+"""Protocol errors whose descriptions are fixed sentences (authlib's own echo client input)."""
+
+from __future__ import annotations
+
+from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError, UnsupportedResponseTypeError
+
+
+class GrantTypeUnsupported(UnsupportedGrantTypeError):
+    def __init__(self) -> None:
+        super().__init__(grant_type=None)
+
+    def get_error_description(self) -> str:
+        return "This grant_type is not supported."
+
+
+class ResponseTypeUnsupported(UnsupportedResponseTypeError):
+    def __init__(self, redirect_uri: str | None = None) -> None:
+        super().__init__(response_type=None, redirect_uri=redirect_uri)
+
+    def get_error_description(self) -> str:
+        return "Only response_type=code is supported."
