@@ -7,7 +7,7 @@ PORT ?= 8000
 # Development defaults; production sets its own environment (README, "Settings").
 export DEBUG ?= true
 
-.PHONY: run test lint chromium clean
+.PHONY: run test lint bench chromium wrk clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ test: $(VENV)/.installed-dev chromium
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Load test on PostgreSQL (DATABASE_URL's server, database authserver_bench); see README.md.
+bench: $(VENV)/.installed wrk
+	$(PY) bench/run.py
+
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "make bench needs wrk: sudo apt-get install wrk" >&2; exit 1; \
+	  fi; }
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 chromium:

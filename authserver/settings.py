@@ -217,6 +217,8 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Sessions (the server's own pages only) are read from the cache, written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = ISSUER.startswith("https://")
@@ -229,6 +231,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "authserver.api.JSONOnly",
     "UNAUTHENTICATED_USER": None,
 }
 
@@ -248,8 +251,8 @@ ACCESS_TOKEN_AUDIENCE = os.environ.get("ACCESS_TOKEN_AUDIENCE", "").strip() or I
 ACCESS_TOKEN_JWKS_URL = os.environ.get("ACCESS_TOKEN_JWKS_URL", "").strip()
 # Encrypts signing keys' private parts at rest; derived from SECRET_KEY when unset.
 SIGNING_KEY_ENCRYPTION_KEY = os.environ.get("SIGNING_KEY_ENCRYPTION_KEY", "").strip()
-# How often a process asks the shared cache whether signing keys changed.
-SIGNING_KEY_CHECK_INTERVAL = env_int("SIGNING_KEY_CHECK_INTERVAL", 30)
+# How often a process asks the shared cache whether signing keys or clients changed.
+SHARED_CACHE_CHECK_INTERVAL = env_int("SHARED_CACHE_CHECK_INTERVAL", 5)
 
 LOGGING = {
     "version": 1,

@@ -18,6 +18,9 @@ its settings: ISSUER, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ALGORITHM and ACCESS_T
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,11 +97,52 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         return JWTAccessTokenClaims(token.claims, token.header, self.claims_options())
 
 
+class VerifiedTokens:
+    """Access tokens this process has verified, remembered until they expire.
+
+    A client sends the same access token with every call of its life; its signature needs
+    checking once. The entry is keyed by the whole token, signature included, so any change
+    makes another token; its expiry, start and key are checked again on every use.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[str, str, str], JWTAccessTokenClaims] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> JWTAccessTokenClaims | None:
+        with self.lock:
+            claims = self.entries.get(key)
+            if claims is not None:
+                self.entries.move_to_end(key)
+        if claims is None:
+            return None
+        now = time.time()
+        if now >= claims["exp"] or now < claims.get("nbf", 0):
+            return None
+        if verification_key(claims.header["kid"]) is None:
+            return None  # the key was withdrawn
+        return claims
+
+    def put(self, key: tuple[str, str, str], claims: JWTAccessTokenClaims) -> None:
+        with self.lock:
+            self.entries[key] = claims
+            if len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+verified_tokens = VerifiedTokens()
+
+
 def access_token_claims(token_string: str) -> JWTAccessTokenClaims:
     """The validated claims of an access token; raises authlib's InvalidTokenError."""
-    validator = AccessTokenValidator()
-    claims = validator.authenticate_token(token_string)
-    validator.validate_token(claims, scopes=None, request=None)
+    key = (token_string, settings.ISSUER, settings.ACCESS_TOKEN_AUDIENCE)
+    claims = verified_tokens.get(key)
+    if claims is None:
+        validator = AccessTokenValidator()
+        claims = validator.authenticate_token(token_string)
+        validator.validate_token(claims, scopes=None, request=None)
+        verified_tokens.put(key, claims)
     return claims
 
 

@@ -1,9 +1,8 @@
 """Signing keys: created on first need, encrypted at rest, cached in every process, published as
 a JWKS.
 
-Each process keeps a `KeyRing` in memory, so signing and verifying tokens cost no query. A
-version stamp in the shared cache (Redis in production) tells processes when the keys changed;
-they look at it at most every SIGNING_KEY_CHECK_INTERVAL seconds.
+Each process keeps a `KeyRing` in memory, so signing and verifying tokens cost no query; a
+shared stamp (see shared.py) tells it when keys were rotated.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import base64
 import hashlib
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -20,7 +18,6 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -28,6 +25,7 @@ from django.utils import timezone
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
 from .models import Client, SigningKey
+from .shared import SharedStamp
 
 Key = RSAKey | ECKey
 
@@ -36,7 +34,7 @@ KEY_GENERATORS: dict[str, Callable[[], Key]] = {
     "ES256": lambda: ECKey.generate_key("P-256"),
 }
 
-VERSION_CACHE_KEY = "oauth:signing-keys:version"
+keys_stamp = SharedStamp("oauth:signing-keys")
 
 
 def _fernet() -> Fernet:
@@ -123,9 +121,9 @@ def signing_key_rotate(*, algorithm: str) -> tuple[SigningKey, SigningKey | None
 
 
 def keys_changed() -> None:
-    """Tell every process to reload its keys at its next check."""
-    cache.set(VERSION_CACHE_KEY, uuid.uuid4().hex, timeout=None)
-    _reload_now()
+    """Tell every process to reload its keys at its next look at the stamp."""
+    keys_stamp.move()
+    _holder.ring = None
 
 
 def verification_window() -> timedelta:
@@ -138,7 +136,6 @@ def verification_window() -> timedelta:
 
 @dataclass(frozen=True)
 class KeyRing:
-    version: str
     signing: dict[str, Key] = field(default_factory=dict)  # algorithm → active private key
     verifying: dict[str, Key] = field(default_factory=dict)  # kid → public key
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
@@ -146,7 +143,7 @@ class KeyRing:
     expires_at: float = float("inf")
 
     @classmethod
-    def load(cls, version: str) -> KeyRing:
+    def load(cls) -> KeyRing:
         window = verification_window()
         published = SigningKey.objects.filter(
             Q(state__in=[SigningKey.State.NEXT, SigningKey.State.ACTIVE])
@@ -163,7 +160,6 @@ class KeyRing:
             public_class = RSAKey if stored.public_jwk["kty"] == "RSA" else ECKey
             public.append(public_class.import_key(stored.public_jwk))
         return cls(
-            version=version,
             signing=signing,
             verifying={key.kid: key for key in public if key.kid},
             jwks={"keys": [key.as_dict(private=False) for key in public]},
@@ -175,33 +171,26 @@ class _RingHolder:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.ring: KeyRing | None = None
-        self.checked_at = 0.0
 
 
 _holder = _RingHolder()
 
 
-def _reload_now() -> None:
-    _holder.checked_at = 0.0
+def key_ring_forget() -> None:
+    """Drop this process's keys (tests, whose database rolls back under them)."""
     _holder.ring = None
+    keys_stamp.forget()
 
 
 def key_ring(*, recheck: bool = False) -> KeyRing:
-    """The current keys, from memory; reloaded when the shared version stamp has moved.
-
-    The stamp is read at most every SIGNING_KEY_CHECK_INTERVAL seconds, or now if `recheck`.
-    """
-    ring, now = _holder.ring, time.monotonic()
-    fresh = now - _holder.checked_at < settings.SIGNING_KEY_CHECK_INTERVAL
-    if ring is not None and fresh and not recheck and time.time() < ring.expires_at:
-        return ring
-    with _holder.lock:
-        version = cache.get_or_set(VERSION_CACHE_KEY, lambda: uuid.uuid4().hex, timeout=None)
-        current = _holder.ring
-        if current is None or current.version != version or time.time() >= current.expires_at:
-            _holder.ring = KeyRing.load(version)
-        _holder.checked_at = now
-        return _holder.ring
+    """The current keys, from memory; reloaded when the shared stamp has moved, or when a
+    retired key is due to leave the JWKS. `recheck` looks at the stamp now."""
+    moved = keys_stamp.moved(look_now=recheck or _holder.ring is None)
+    ring = _holder.ring
+    if ring is None or moved or time.time() >= ring.expires_at:
+        with _holder.lock:
+            ring = _holder.ring = KeyRing.load()
+    return ring
 
 
 def active_signing_key(algorithm: str) -> KeySet:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from authlib.common.encoding import json_dumps
@@ -11,13 +10,11 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from django.conf import settings
 from django.http import HttpResponse
 
+from .clients import active_client
 from .endpoints import IntrospectionEndpoint, RevocationEndpoint
 from .grants import PKCE, AuthorizationCodeGrant, OpenIDConnect, RefreshTokenGrant
 from .models import Client, RefreshToken
 from .scopes import SUPPORTED_SCOPES
-
-# Visible ASCII: generated ids are URL-safe base64, hand-picked ones (demo-client) similar.
-CLIENT_ID_SHAPE = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 class OAuthResponse(HttpResponse):
@@ -45,10 +42,7 @@ class Server(AuthorizationServer):
         self.scopes_supported = list(SUPPORTED_SCOPES)
 
     def query_client(self, client_id: str) -> Client | None:
-        """Disabled clients are unknown: they can neither start a flow nor use a token."""
-        if not isinstance(client_id, str) or not CLIENT_ID_SHAPE.fullmatch(client_id):
-            return None  # NUL and other odd bytes must not reach the database
-        return Client.objects.active().filter(client_id=client_id).first()
+        return active_client(client_id)
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         raise NotImplementedError("Each grant stores its own tokens; see grants.py.")

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import Client as HttpClient
 
 from accounts.models import User
-from oauth.models import Client, Grant
+from oauth.models import Grant
 from oauth.services import grant_revoke
 from tests.conftest import RegisteredClient, basic_auth
 
@@ -130,7 +130,7 @@ def test_a_client_sees_only_its_own_tokens_unless_it_is_a_resource_server(
     make_client: Callable[..., RegisteredClient],
 ) -> None:
     owner, other, resource_server = make_client(), make_client(), make_client()
-    Client.objects.filter(pk=resource_server.model.pk).update(introspect_any_token=True)
+    resource_server.change(introspect_any_token=True)
     tokens = exchange(owner)
 
     assert introspect(other, tokens["access_token"]).json() == {"active": False}
@@ -162,7 +162,7 @@ def test_disabled_clients_tokens_are_inactive(
 ) -> None:
     app, resource_server = make_client(), make_client(introspect_any_token=True)
     tokens = exchange(app)
-    Client.objects.filter(pk=app.model.pk).update(is_active=False)
+    app.change(is_active=False)
 
     for token in (tokens["access_token"], tokens["refresh_token"]):
         assert introspect(resource_server, token).json() == {"active": False}

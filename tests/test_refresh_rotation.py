@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.conf import settings
 
-from oauth.models import Client, Grant, RefreshToken
+from oauth.models import Grant, RefreshToken
 from tests.conftest import HttpsClient, RegisteredClient, query
 
 
@@ -131,7 +131,7 @@ def test_disabled_client_cannot_refresh(
     confidential_client: RegisteredClient,
 ) -> None:
     tokens = exchange(confidential_client)
-    Client.objects.update(is_active=False)
+    confidential_client.change(is_active=False)
 
     response = refresh(confidential_client, tokens["refresh_token"])
 

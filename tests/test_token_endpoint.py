@@ -187,7 +187,7 @@ def test_disabled_client_cannot_exchange_its_code(
     confidential_client: RegisteredClient,
 ) -> None:
     data = code_for(confidential_client)
-    Client.objects.update(is_active=False)
+    confidential_client.change(is_active=False)
 
     with nothing_changes():
         response = token_request(
@@ -237,7 +237,7 @@ def test_client_not_allowed_the_grant_type_is_unauthorized_client(
 ) -> None:
     client = make_client()
     data = code_for(client)
-    Client.objects.update(grant_types=["refresh_token"])
+    client.change(grant_types=["refresh_token"])
 
     with nothing_changes():
         response = token_request(data, auth=(client.client_id, client.secret))

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client as HttpClient
 
 from accounts.models import User
-from oauth.models import Client, Grant
+from oauth.models import Grant
 from oauth.services import grant_revoke
 from tests.conftest import RegisteredClient
 
@@ -137,7 +137,7 @@ def test_disabled_clients_tokens_are_refused(
     confidential_client: RegisteredClient,
 ) -> None:
     tokens = exchange(confidential_client)
-    Client.objects.update(is_active=False)
+    confidential_client.change(is_active=False)
 
     response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
 
