@@ -1,13 +1,16 @@
-"""Remember when this session signed in: OpenID Connect's `auth_time` and `max_age` need it."""
+"""What happens when someone signs in: the time is remembered for OpenID Connect's `auth_time`
+and `max_age`, and successes and failures are security events."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
+
+from oauth.events import Kind, Origin, event_record
 
 AUTH_TIME_SESSION_KEY = "auth_time"
 
@@ -16,6 +19,25 @@ AUTH_TIME_SESSION_KEY = "auth_time"
 def remember_auth_time(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         request.session[AUTH_TIME_SESSION_KEY] = time.time()
+
+
+@receiver(user_logged_in)
+def record_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    method = getattr(user, "backend", "") or ""
+    event_record(Kind.SIGN_IN, origin=Origin.of(request), user_id=user.pk, method=method)
+
+
+@receiver(user_login_failed)
+def record_failed_sign_in(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    """Django has already masked the password in `credentials`; only the login name is kept."""
+    tried = credentials.get("username")
+    event_record(
+        Kind.SIGN_IN_FAILED,
+        origin=Origin.of(request),
+        username=tried if isinstance(tried, str) else "",
+    )
 
 
 def session_auth_time(request: HttpRequest) -> float | None:

@@ -79,7 +79,8 @@ def create_fixtures() -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     django.setup()
     from accounts.models import User
-    from oauth.services import client_create, consent_grant
+    from oauth.clients import client_create
+    from oauth.services import consent_grant
 
     person = User.objects.create_user("bench", "bench@example.com", PASSWORD)
     client, secret = client_create(name="Bench app", redirect_uris=["https://app.example/cb"])

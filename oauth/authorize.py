@@ -30,6 +30,7 @@ from accounts.signals import session_auth_time
 
 from . import services
 from .errors import ResponseTypeUnsupported
+from .events import Origin
 from .models import Client
 from .scopes import SCOPE_DESCRIPTIONS, scope_list
 from .server import issuer_parameter, server
@@ -92,7 +93,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
         if decision not in {"allow", "deny"}:
             return consent_page(request, client, scope, grant.redirect_uri)
         if decision == "allow":
-            services.consent_grant(user=user, client=client, scope=scope)
+            services.consent_grant(user=user, client=client, scope=scope, origin=Origin.of(request))
         else:
             grant_user = None
     grant.request.auth_time = int(session_auth_time(request) or time.time())

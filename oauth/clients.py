@@ -1,7 +1,7 @@
-"""Registered clients, held in each process: every token request looks its client up, and
-clients change rarely. Saving or deleting a client moves a shared stamp (see shared.py), so a
-change (a disabled client, a rotated secret) reaches every process within
-SHARED_CACHE_CHECK_INTERVAL seconds.
+"""Registered clients: their lifecycle (registration, secrets, disabling), and the copies each
+process holds, since every token request looks its client up and clients change rarely.
+Saving or deleting a client moves a shared stamp (see shared.py), so a change (a disabled
+client, a rotated secret) reaches every process within SHARED_CACHE_CHECK_INTERVAL seconds.
 """
 
 from __future__ import annotations
@@ -12,8 +12,12 @@ from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
-from .models import Client
+from .events import NOWHERE, Kind, Origin, event_record
+from .hashing import generate_secret, secret_hash
+from .models import Client, Grant
+from .scopes import scope_list, scope_string
 from .shared import SharedStamp
 
 # Visible ASCII: generated ids are URL-safe base64, hand-picked ones (demo-client) similar.
@@ -54,3 +58,63 @@ def clients_forget() -> None:
 def client_changed(sender: Any, **kwargs: Any) -> None:
     clients_stamp.move()
     clients_forget()
+
+
+def client_register(client: Client, *, origin: Origin = NOWHERE) -> str | None:
+    """Store a new client, with a fresh secret if it is confidential. Returns the secret, which
+    exists only in this return value: only its hash is kept."""
+    client.full_clean()
+    client.allowed_scopes = scope_string(scope_list(client.allowed_scopes))
+    secret = None if client.is_public else generate_secret()
+    client.secret_hash = "" if secret is None else secret_hash(secret)
+    client.save()
+    event_record(Kind.CLIENT_CREATED, origin=origin, client_id=client.pk, name=client.name)
+    return secret
+
+
+def client_create(
+    *,
+    name: str,
+    redirect_uris: list[str],
+    public: bool = False,
+    first_party: bool = False,
+    scope: str | None = None,
+    origin: Origin = NOWHERE,
+) -> tuple[Client, str | None]:
+    """Register a client from its parts (the createclient command, tests)."""
+    client = Client(
+        name=name,
+        redirect_uris=redirect_uris,
+        client_type=Client.Type.PUBLIC if public else Client.Type.CONFIDENTIAL,
+        first_party=first_party,
+    )
+    if scope is not None:
+        client.allowed_scopes = " ".join(scope_list(scope))
+    return client, client_register(client, origin=origin)
+
+
+def client_secret_rotate(client: Client, *, origin: Origin = NOWHERE) -> str:
+    """A new secret for a confidential client; the old one stops working at once here and in
+    every process within SHARED_CACHE_CHECK_INTERVAL seconds."""
+    secret = generate_secret()
+    client.secret_hash = secret_hash(secret)
+    client.save(update_fields=["secret_hash"])
+    event_record(Kind.CLIENT_SECRET_ROTATED, origin=origin, client_id=client.pk)
+    return secret
+
+
+def client_set_active(client: Client, active: bool, *, origin: Origin = NOWHERE) -> None:
+    """A disabled client can neither start a flow nor obtain or refresh tokens."""
+    client.is_active = active
+    client.save(update_fields=["is_active"])
+    kind = Kind.CLIENT_ENABLED if active else Kind.CLIENT_DISABLED
+    event_record(kind, origin=origin, client_id=client.pk)
+
+
+def client_grants_revoke(client: Client, *, origin: Origin = NOWHERE) -> int:
+    """End every grant of the client, after an incident: all its refresh tokens stop working."""
+    revoked = Grant.objects.filter(client=client, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    event_record(Kind.GRANTS_REVOKED, origin=origin, client_id=client.pk, grants=revoked)
+    return revoked

@@ -91,7 +91,7 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
         )
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
-        return services.code_find(code=code, client=client)
+        return services.code_find(code=code, client=client, origin=self.request.origin)
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> User | None:
         user = authorization_code.user
@@ -104,6 +104,7 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
                 code=self.request.authorization_code,
                 grant_id=grant_id,
                 refresh_token=token.get("refresh_token"),
+                origin=self.request.origin,
             )
         except services.CodeReplayed:
             raise InvalidGrantError("The authorization code has already been used.") from None
@@ -123,7 +124,7 @@ class RefreshTokenGrant(GrantTokensMixin, grants.RefreshTokenGrant):
         return grant.id, int(grant.auth_time.timestamp())
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        return services.refresh_token_find(refresh_token=refresh_token)
+        return services.refresh_token_find(refresh_token=refresh_token, origin=self.request.origin)
 
     def authenticate_user(self, refresh_token: RefreshToken) -> User:
         return refresh_token.grant.user
@@ -134,6 +135,7 @@ class RefreshTokenGrant(GrantTokensMixin, grants.RefreshTokenGrant):
                 old=self.request.refresh_token,
                 client=self.request.client,
                 new_token=token["refresh_token"],
+                origin=self.request.origin,
             )
         except services.RefreshTokenReused:
             raise InvalidGrantError("The refresh token has already been used.") from None

@@ -24,6 +24,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
+from .events import NOWHERE, Kind, Origin, event_record
 from .models import Client, SigningKey
 from .shared import SharedStamp
 
@@ -90,7 +91,9 @@ def signing_key_activate_first(*, algorithm: str) -> None:
     keys_changed()
 
 
-def signing_key_rotate(*, algorithm: str) -> tuple[SigningKey, SigningKey | None]:
+def signing_key_rotate(
+    *, algorithm: str, origin: Origin = NOWHERE
+) -> tuple[SigningKey, SigningKey | None]:
     """Activate the next key, retire the active one, and publish a new next key.
 
     The activated key was (when one existed) already published as `next`, so verifiers that
@@ -117,6 +120,10 @@ def signing_key_rotate(*, algorithm: str) -> tuple[SigningKey, SigningKey | None
         activated.save(update_fields=["state", "activated_at"])
         signing_key_create(algorithm=algorithm, state=SigningKey.State.NEXT)
     keys_changed()
+    event_record(
+        Kind.KEY_ROTATED, origin=origin, algorithm=algorithm, activated=activated.kid,
+        retired=retired.kid if retired else None,
+    )  # fmt: skip
     return activated, retired
 
 

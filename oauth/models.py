@@ -111,6 +111,8 @@ class Client(models.Model):
     refresh_token_lifetime = models.PositiveIntegerField(
         null=True, blank=True, help_text="Idle seconds; empty for the server's default."
     )
+    logo_uri = models.URLField(blank=True, help_text="Shown to people on the consent page.")
+    homepage_uri = models.URLField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ClientQuerySet.as_manager()
@@ -372,3 +374,39 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.algorithm} {self.kid} ({self.state})"
+
+
+class SecurityEvent(models.Model):
+    """Something that happened that an operator may need to look at later. Never a secret."""
+
+    class Kind(models.TextChoices):
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        TOKENS_ISSUED = "tokens_issued", _("Tokens issued")
+        TOKENS_REFRESHED = "tokens_refreshed", _("Tokens refreshed")
+        REFRESH_TOKEN_REUSED = "refresh_token_reused", _("Refresh token reused")
+        CODE_REPLAYED = "code_replayed", _("Authorization code replayed")
+        CLIENT_CREATED = "client_created", _("Client created")
+        CLIENT_SECRET_ROTATED = "client_secret_rotated", _("Client secret rotated")
+        CLIENT_DISABLED = "client_disabled", _("Client disabled")
+        CLIENT_ENABLED = "client_enabled", _("Client enabled")
+        GRANTS_REVOKED = "grants_revoked", _("Grants revoked")
+        CONSENT_GRANTED = "consent_granted", _("Consent granted")
+        CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
+        KEY_ROTATED = "key_rotated", _("Signing key rotated")
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -6,12 +6,14 @@ from typing import Any
 
 from authlib.common.encoding import json_dumps
 from authlib.integrations.django_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc9207 import IssuerParameter
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from .clients import active_client
 from .endpoints import IntrospectionEndpoint, RevocationEndpoint
+from .events import Origin
 from .grants import PKCE, AuthorizationCodeGrant, OpenIDConnect, RefreshTokenGrant
 from .models import Client, RefreshToken
 from .scopes import SUPPORTED_SCOPES
@@ -43,6 +45,12 @@ class Server(AuthorizationServer):
 
     def query_client(self, client_id: str) -> Client | None:
         return active_client(client_id)
+
+    def create_oauth2_request(self, request: HttpRequest) -> OAuth2Request:
+        """authlib's request, knowing where it came from (for security events)."""
+        oauth_request = super().create_oauth2_request(request)
+        oauth_request.origin = Origin.of(request)
+        return oauth_request
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         raise NotImplementedError("Each grant stores its own tokens; see grants.py.")

@@ -1,5 +1,5 @@
 """The flows that write: issuing and exchanging codes, rotating refresh tokens, revoking grants,
-remembering consent, registering clients.
+remembering consent, clearing what has expired.
 
 Single use is left to the database, so that of two racing requests exactly one wins without a
 lock held across the request: a code is used up by inserting its grant (a unique column), a
@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from accounts.models import User
 
-from .hashing import generate_secret, secret_hash
+from .events import NOWHERE, Kind, Origin, event_record
+from .hashing import secret_hash
 from .models import (
     AuthorizationCode,
     Client,
@@ -75,7 +76,7 @@ def code_create(
     )
 
 
-def code_find(*, code: str, client: Client) -> AuthorizationCode | None:
+def code_find(*, code: str, client: Client, origin: Origin = NOWHERE) -> AuthorizationCode | None:
     """The unexpired code issued to `client`; a code already used is a replay."""
     found = (
         AuthorizationCode.objects.select_related("user", "grant")
@@ -86,13 +87,17 @@ def code_find(*, code: str, client: Client) -> AuthorizationCode | None:
         return None
     found.client = client  # the row matched it; no need to load it again
     if found.issued_grant is not None:
-        code_replay_detected(code=found)
+        code_replay_detected(code=found, origin=origin)
         return None
     return found
 
 
 def code_exchange(
-    *, code: AuthorizationCode, grant_id: uuid.UUID, refresh_token: str | None
+    *,
+    code: AuthorizationCode,
+    grant_id: uuid.UUID,
+    refresh_token: str | None,
+    origin: Origin = NOWHERE,
 ) -> Grant:
     """Use up the code by starting its grant, then store the grant's first refresh token."""
     now = timezone.now()
@@ -110,7 +115,7 @@ def code_exchange(
             )
     except IntegrityError:
         # The code's grant already exists: a concurrent exchange of the same code won.
-        code_replay_detected(code=code)
+        code_replay_detected(code=code, origin=origin)
         raise CodeReplayed from None
     if refresh_token is not None:
         RefreshToken.objects.create(
@@ -119,6 +124,10 @@ def code_exchange(
             created_at=now,
             expires_at=refresh_token_expiry(grant, code.client, now),
         )
+    event_record(
+        Kind.TOKENS_ISSUED, origin=origin, user_id=code.user_id, client_id=code.client_id,
+        grant=str(grant_id), scope=code.scope,
+    )  # fmt: skip
     return grant
 
 
@@ -128,11 +137,15 @@ def standalone_statement() -> AbstractContextManager[Any]:
     return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
-def code_replay_detected(*, code: AuthorizationCode) -> None:
+def code_replay_detected(*, code: AuthorizationCode, origin: Origin = NOWHERE) -> None:
     """RFC 6749 §4.1.2: revoke what was issued from the code's first use."""
     grant_id = Grant.objects.filter(authorization_code=code).values_list("pk", flat=True).first()
     if grant_id is not None:
         grant_revoke(grant_id=grant_id)
+    event_record(
+        Kind.CODE_REPLAYED, origin=origin, user_id=code.user_id, client_id=code.client_id,
+        grant=str(grant_id) if grant_id else None,
+    )  # fmt: skip
     security_log.warning(
         "authorization code replayed: client=%s user=%s grant=%s revoked",
         code.client_id,
@@ -141,7 +154,7 @@ def code_replay_detected(*, code: AuthorizationCode) -> None:
     )
 
 
-def refresh_token_find(*, refresh_token: str) -> RefreshToken | None:
+def refresh_token_find(*, refresh_token: str, origin: Origin = NOWHERE) -> RefreshToken | None:
     """The refresh token if it may be used now; a rotated one is theft and revokes its grant."""
     found = (
         RefreshToken.objects.select_related("grant__user")
@@ -151,14 +164,16 @@ def refresh_token_find(*, refresh_token: str) -> RefreshToken | None:
     if found is None:
         return None
     if found.used_at is not None:
-        refresh_token_reuse_detected(token=found)
+        refresh_token_reuse_detected(token=found, origin=origin)
         return None
     if found.is_expired or not found.grant.is_active or not found.grant.user.is_active:
         return None
     return found
 
 
-def refresh_token_rotate(*, old: RefreshToken, client: Client, new_token: str) -> None:
+def refresh_token_rotate(
+    *, old: RefreshToken, client: Client, new_token: str, origin: Origin = NOWHERE
+) -> None:
     """Mark `old` used and add `new_token` to the same grant; only one racer can win."""
     now = timezone.now()
     # Only the row's own columns in the WHERE: PostgreSQL re-checks those against the row a
@@ -175,10 +190,18 @@ def refresh_token_rotate(*, old: RefreshToken, client: Client, new_token: str) -
         created_at=now,
         expires_at=refresh_token_expiry(old.grant, client, now),
     )
+    event_record(
+        Kind.TOKENS_REFRESHED, origin=origin, user_id=old.grant.user_id, client_id=client.pk,
+        grant=str(old.grant_id),
+    )  # fmt: skip
 
 
-def refresh_token_reuse_detected(*, token: RefreshToken) -> None:
+def refresh_token_reuse_detected(*, token: RefreshToken, origin: Origin = NOWHERE) -> None:
     grant_revoke(grant_id=token.grant_id)
+    event_record(
+        Kind.REFRESH_TOKEN_REUSED, origin=origin, user_id=token.grant.user_id,
+        client_id=token.grant.client_id, grant=str(token.grant_id),
+    )  # fmt: skip
     security_log.warning(
         "refresh token reused: grant=%s client=%s user=%s revoked",
         token.grant_id,
@@ -199,7 +222,7 @@ def consent_covers(*, user: User, client: Client, scope: str) -> bool:
     return consent is not None and consent.covers(scope)
 
 
-def consent_grant(*, user: User, client: Client, scope: str) -> Consent:
+def consent_grant(*, user: User, client: Client, scope: str, origin: Origin = NOWHERE) -> Consent:
     """Remember that `user` allowed `client` these scopes, added to what was allowed before."""
     now = timezone.now()
     with transaction.atomic():
@@ -210,33 +233,22 @@ def consent_grant(*, user: User, client: Client, scope: str) -> Consent:
             consent.scope = scope_string(set(scope_list(consent.scope)) | set(scope_list(scope)))
             consent.updated_at = now
             consent.save(update_fields=["scope", "updated_at"])
+    event_record(
+        Kind.CONSENT_GRANTED, origin=origin, user_id=user.pk, client_id=client.pk, scope=scope
+    )
     return consent
 
 
-def client_create(
-    *,
-    name: str,
-    redirect_uris: list[str],
-    public: bool = False,
-    first_party: bool = False,
-    scope: str | None = None,
-) -> tuple[Client, str | None]:
-    """Register a client. Returns it with its secret, which exists only in this return value."""
-    client = Client(
-        name=name,
-        redirect_uris=redirect_uris,
-        client_type=Client.Type.PUBLIC if public else Client.Type.CONFIDENTIAL,
-        first_party=first_party,
+def consent_withdraw(*, user: User, client: Client, origin: Origin = NOWHERE) -> int:
+    """A person cuts an app off: its grants end at once and consent is asked again next time."""
+    revoked = Grant.objects.filter(user=user, client=client, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
     )
-    if scope is not None:
-        client.allowed_scopes = " ".join(scope_list(scope))
-    secret = None if public else generate_secret()
-    if secret is not None:
-        client.secret_hash = secret_hash(secret)
-    client.full_clean()
-    client.allowed_scopes = scope_string(scope_list(client.allowed_scopes))
-    client.save()
-    return client, secret
+    Consent.objects.filter(user=user, client=client).delete()
+    event_record(
+        Kind.CONSENT_REVOKED, origin=origin, user_id=user.pk, client_id=client.pk, grants=revoked
+    )
+    return revoked
 
 
 def tokens_clear(*, batch_size: int = 1000) -> dict[str, int]:

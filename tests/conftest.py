@@ -12,14 +12,16 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.contrib.auth.hashers import make_password
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.test import Client as HttpClient
+from django.utils import translation
 
 from accounts.models import User
 from oauth import clients, keys
+from oauth.clients import client_create
 from oauth.models import Client
-from oauth.services import client_create
 
 PASSWORD = "correct horse battery staple"
 REDIRECT_URI = "https://app.example.com/callback"
@@ -38,6 +40,13 @@ def forget_process_caches() -> None:
     keys.key_ring_forget()
     clients.clients_forget()
     clients.clients_stamp.forget()
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """A request in Korean leaves Korean active in its thread; each test starts in English."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from oauth.services import client_create
+from oauth.clients import client_create
 
 
 class Command(BaseCommand):
