@@ -104,6 +104,13 @@ class ClientAdmin(admin.ModelAdmin):
     search_fields = ["name", "client_id"]
     readonly_fields = ["client_id", "secret_fingerprint", "created_at"]
     actions = ["disable", "enable", "rotate_secret", "revoke_grants"]
+    fieldsets = [
+        (None, {"fields": ["name", "client_id", "client_type", "secret_fingerprint", "is_active"]}),
+        (_("Redirects and scopes"), {"fields": ["redirect_uris", "allowed_scopes", "grant_types"]}),
+        (_("Trust"), {"fields": ["first_party", "introspect_any_token"]}),
+        (_("Token lifetimes"), {"fields": ["access_token_lifetime", "refresh_token_lifetime"]}),
+        (_("Shown to people"), {"fields": ["logo_uri", "homepage_uri", "created_at"]}),
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
         return (

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -182,3 +183,55 @@ def test_demo_client_round_trip(live: str, user: User) -> None:
         expect(page.locator("#demo-error")).to_contain_text("invalid_grant")
 
     assert Grant.objects.get().revoked_at is not None
+
+
+def test_operator_registers_a_client_uses_its_secret_and_rotates_it(
+    live: str, make_user: Callable[..., User], user: User
+) -> None:
+    """The operator's whole job in the admin, in a browser; the client page's screenshot goes
+    to tests/artifacts/ (docs/admin-client.png in the README is one)."""
+    make_user("operator", is_staff=True, is_superuser=True)
+    artifacts = Path(__file__).parent / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.goto(f"{live}/admin/")
+        page.get_by_label("Username").fill("operator")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{live}/admin/oauth/client/add/")
+        page.locator("#id_name").fill("Photo printer")
+        page.locator("#id_redirect_uris").fill("https://printer.example/callback")
+        for scope in ("openid", "profile"):
+            page.locator(f"input[name=allowed_scopes][value={scope}]").check()
+        page.locator("input[name=grant_types][value=authorization_code]").check()
+        page.locator("input[name=grant_types][value=refresh_token]").check()
+        page.locator("#id_homepage_uri").fill("https://printer.example/")
+        page.get_by_role("button", name="Save", exact=True).click()
+
+        client_id = page.locator("code.client-id").inner_text()
+        first_secret = page.locator("code.client-secret").inner_text()
+        page.get_by_role("link", name="I have copied it").click()
+        page.get_by_role("link", name="Photo printer").click()
+        page.screenshot(path=str(artifacts / "admin-client.png"), full_page=True)
+        assert first_secret not in page.content()
+
+        page.goto(f"{live}/admin/oauth/client/")
+        page.locator("input[name=_selected_action]").first.check()
+        page.locator("select[name=action]").select_option("rotate_secret")
+        page.get_by_role("button", name="Go").click()
+        second_secret = page.locator("code.client-secret").inner_text()
+
+    assert second_secret != first_secret
+    refreshed_with = {}
+    for name, secret in (("old", first_secret), ("new", second_secret)):
+        response = requests.post(
+            f"{live}/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": "none-yet"},
+            auth=(client_id, secret),
+            timeout=10,
+        )
+        refreshed_with[name] = response.json()["error"]
+    # The old secret no longer authenticates; the new one does (and then meets a bad token).
+    assert refreshed_with == {"old": "invalid_client", "new": "invalid_grant"}
