@@ -185,6 +185,7 @@ def test_revoking_all_grants_of_a_client(
     action(operator, "client", "revoke_grants", [confidential_client.model.pk])
 
     assert Grant.objects.get().revoked_at is not None
+    assert SecurityEvent.objects.get(kind="grants_revoked").detail == {"grants": 1}
     auth = basic_auth(confidential_client.client_id, confidential_client.secret or "")
     introspected = browser.post(
         "/oauth/introspect",

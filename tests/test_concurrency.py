@@ -130,3 +130,25 @@ def test_two_concurrent_refreshes_of_one_token_yield_exactly_one_success(
     )
     assert again.status_code == HTTPStatus.OK
     assert Grant.objects.get().revoked_at is None
+
+
+def test_secret_rotation_racing_token_requests_has_a_consistent_outcome(
+    code_for: tuple[RegisteredClient, dict[str, str]],
+) -> None:
+    """Requests with the old secret while it is rotated are each either served (before) or
+    refused as invalid_client (after); never an error, never a half-rotated client."""
+    from oauth.clients import client_secret_rotate
+    from oauth.hashing import secret_matches
+
+    client, _ = code_for
+    refresh = {"grant_type": "refresh_token", "refresh_token": "not-a-token"}
+    racers = Racers(client, refresh, count=6)
+    new_secret = client_secret_rotate(client.model)
+    statuses, bodies = racers.finish()
+
+    assert set(statuses) <= {HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED}
+    assert {body["error"] for body in bodies} <= {"invalid_grant", "invalid_client"}
+    client.model.refresh_from_db()
+    assert secret_matches(new_secret, client.model.secret_hash)
+    after, _ = Racers(client, refresh).finish()
+    assert after == [HTTPStatus.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED]
