@@ -1,12 +1,51 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
-from .models import User
+from .models import SocialIdentity, User
+
+
+class SocialIdentityInline(admin.TabularInline):
+    model = SocialIdentity
+    fields = ["provider", "uid", "email", "email_verified", "first_login_at", "last_login_at"]
+    readonly_fields = fields
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(User)
 class AccountAdmin(UserAdmin):
     list_display = ("username", "email", "email_verified", "is_staff", "is_active")
     fieldsets = (*UserAdmin.fieldsets, ("Email", {"fields": ("email_verified",)}))
+    inlines = [SocialIdentityInline]
+
+
+@admin.register(SocialIdentity)
+class SocialIdentityAdmin(admin.ModelAdmin):
+    """Upstream identities, read-only: they come and go through sign-in and the account page."""
+
+    list_display = ["user", "provider", "uid", "email", "email_verified", "last_login_at"]
+    list_filter = ["provider", "email_verified"]
+    search_fields = ["user__username", "uid", "email"]
+    list_select_related = ["user"]
+    exclude = ["raw_profile"]
+    readonly_fields = [
+        "user", "provider", "uid", "email", "email_verified", "name", "picture",
+        "first_login_at", "last_login_at", "raw_profile_shown",
+    ]  # fmt: skip
+
+    @admin.display(description="raw profile")
+    def raw_profile_shown(self, identity: SocialIdentity) -> Any:
+        return identity.raw_profile
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

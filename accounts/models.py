@@ -7,6 +7,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class User(AbstractUser):
@@ -32,3 +33,37 @@ class User(AbstractUser):
     def get_user_id(self) -> str:
         """authlib's name for the subject identifier."""
         return self.sub
+
+
+class SocialIdentity(models.Model):
+    """A person's account at Google, Naver or Kakao, linked to their account here.
+
+    Keyed on (provider, uid): the provider's stable id, never the email, which can change.
+    """
+
+    class Provider(models.TextChoices):
+        GOOGLE = "google", "Google"
+        NAVER = "naver", "Naver"
+        KAKAO = "kakao", "Kakao"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    uid = models.CharField(max_length=255)
+    email = models.EmailField(blank=True, max_length=254)
+    email_verified = models.BooleanField(
+        default=False, help_text="Whether the provider vouched that the email is theirs."
+    )
+    name = models.CharField(max_length=255, blank=True)
+    picture = models.URLField(max_length=1000, blank=True)
+    first_login_at = models.DateTimeField(default=timezone.now)
+    last_login_at = models.DateTimeField(default=timezone.now)
+    raw_profile = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "uid"], name="identity_provider_uid_unique")
+        ]
+        verbose_name_plural = "social identities"
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} {self.uid}"

@@ -23,7 +23,7 @@ def remember_auth_time(sender: Any, request: HttpRequest | None, **kwargs: Any) 
 
 @receiver(user_logged_in)
 def record_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    method = getattr(user, "backend", "") or ""
+    method = getattr(user, "upstream_provider", None) or "password"
     event_record(Kind.SIGN_IN, origin=Origin.of(request), user_id=user.pk, method=method)
 
 

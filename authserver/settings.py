@@ -50,6 +50,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, "").strip() or default
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name, "").strip() or default
     if value not in choices:
@@ -253,6 +257,35 @@ ACCESS_TOKEN_JWKS_URL = os.environ.get("ACCESS_TOKEN_JWKS_URL", "").strip()
 SIGNING_KEY_ENCRYPTION_KEY = os.environ.get("SIGNING_KEY_ENCRYPTION_KEY", "").strip()
 # How often a process asks the shared cache whether signing keys or clients changed.
 SHARED_CACHE_CHECK_INTERVAL = env_int("SHARED_CACHE_CHECK_INTERVAL", 5)
+
+# Sign-in with Google, Naver and Kakao (accounts/providers/). A provider without a client id is
+# not offered. Every endpoint can be pointed elsewhere (tests, staging, proxies).
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID")
+GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET")
+GOOGLE_AUTHORIZE_URL = env_str(
+    "GOOGLE_AUTHORIZE_URL", "https://accounts.google.com/o/oauth2/v2/auth"
+)
+GOOGLE_TOKEN_URL = env_str("GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token")
+GOOGLE_USERINFO_URL = env_str(
+    "GOOGLE_USERINFO_URL", "https://openidconnect.googleapis.com/v1/userinfo"
+)
+GOOGLE_JWKS_URL = env_str("GOOGLE_JWKS_URL", "https://www.googleapis.com/oauth2/v3/certs")
+GOOGLE_ISSUER = env_str("GOOGLE_ISSUER", "https://accounts.google.com")
+NAVER_CLIENT_ID = env_str("NAVER_CLIENT_ID")
+NAVER_CLIENT_SECRET = env_str("NAVER_CLIENT_SECRET")
+NAVER_AUTHORIZE_URL = env_str("NAVER_AUTHORIZE_URL", "https://nid.naver.com/oauth2.0/authorize")
+NAVER_TOKEN_URL = env_str("NAVER_TOKEN_URL", "https://nid.naver.com/oauth2.0/token")
+NAVER_PROFILE_URL = env_str("NAVER_PROFILE_URL", "https://openapi.naver.com/v1/nid/me")
+KAKAO_CLIENT_ID = env_str("KAKAO_CLIENT_ID")
+KAKAO_CLIENT_SECRET = env_str("KAKAO_CLIENT_SECRET")
+KAKAO_SCOPES = env_str("KAKAO_SCOPES", "profile_nickname profile_image account_email")
+KAKAO_AUTHORIZE_URL = env_str("KAKAO_AUTHORIZE_URL", "https://kauth.kakao.com/oauth/authorize")
+KAKAO_TOKEN_URL = env_str("KAKAO_TOKEN_URL", "https://kauth.kakao.com/oauth/token")
+KAKAO_PROFILE_URL = env_str("KAKAO_PROFILE_URL", "https://kapi.kakao.com/v2/user/me")
+KAKAO_JWKS_URL = env_str("KAKAO_JWKS_URL", "https://kauth.kakao.com/.well-known/jwks.json")
+KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
+# Seconds to wait for a provider before giving up (at most 10).
+UPSTREAM_TIMEOUT = min(env_int("UPSTREAM_TIMEOUT", 10), 10)
 
 LOGGING = {
     "version": 1,

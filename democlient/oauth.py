@@ -34,7 +34,7 @@ def session(redirect_uri: str | None = None, token: dict[str, Any] | None = None
         token=token,
         code_challenge_method="S256",
         token_endpoint_auth_method="none",
-        timeout=TIMEOUT,
+        default_timeout=TIMEOUT,
     )
 
 

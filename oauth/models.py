@@ -394,6 +394,8 @@ class SecurityEvent(models.Model):
         CONSENT_GRANTED = "consent_granted", _("Consent granted")
         CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
         KEY_ROTATED = "key_rotated", _("Signing key rotated")
+        IDENTITY_LINKED = "identity_linked", _("Provider account linked")
+        IDENTITY_UNLINKED = "identity_unlinked", _("Provider account unlinked")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)

@@ -247,3 +247,42 @@ def exchange(
         return response.json()
 
     return run
+
+
+@pytest.fixture(scope="session")
+def fake_providers() -> Iterator[Any]:
+    """Loopback fakes of Google, Naver and Kakao, real HTTP servers for the whole run."""
+    from tests.fakes.providers import FakeProviders
+
+    fakes = FakeProviders()
+    fakes.start()
+    yield fakes
+    fakes.stop()
+
+
+@pytest.fixture
+def upstream(fake_providers: Any, settings: Any) -> Any:
+    """This server configured for the fakes, which start each test fresh and approve at once."""
+    for name, value in fake_providers.settings().items():
+        setattr(settings, name, value)
+    fake_providers.reset()
+    for fake in (fake_providers.google, fake_providers.naver, fake_providers.kakao):
+        fake.auto_approve = True
+    return fake_providers
+
+
+def follow(session: Any, url: str, *, method: str = "GET", data: Any = None,
+           until: Callable[[str], bool] = lambda url: False) -> Any:  # fmt: skip
+    """Follow redirects like a browser (a `requests` session), stopping at a URL `until` picks:
+    a third-party app's redirect_uri is nowhere to be reached."""
+    from urllib.parse import urljoin
+
+    while True:
+        response = session.request(method, url, data=data, allow_redirects=False, timeout=15)
+        location = response.headers.get("Location")
+        if response.status_code not in (301, 302, 303) or not location:
+            return response
+        url = urljoin(url, location)
+        if until(url):
+            return response
+        method, data = "GET", None

@@ -235,3 +235,27 @@ def test_operator_registers_a_client_uses_its_secret_and_rotates_it(
         refreshed_with[name] = response.json()["error"]
     # The old secret no longer authenticates; the new one does (and then meets a bad token).
     assert refreshed_with == {"old": "invalid_client", "new": "invalid_grant"}
+
+
+def test_naver_button_approve_at_the_fake_and_the_client_gets_a_code(
+    live: str,
+    upstream: Any,
+    make_client: Callable[..., RegisteredClient],
+    app_callback: tuple[str, list[dict[str, list[str]]]],
+) -> None:
+    redirect_uri, received = app_callback
+    client = make_client(name="Photo printer", redirect_uris=[redirect_uri], first_party=True)
+    upstream.naver.auto_approve = False
+    url = live + authorize_url(client, Pkce(), state="naver-state")
+
+    with chromium() as browser:
+        page = browser.new_page(locale="ko-KR")
+        page.goto(url)
+        naver = page.get_by_role("button", name="네이버 로그인")
+        expect(naver).to_have_css("background-color", "rgb(3, 169, 77)")
+        naver.click()
+        page.get_by_role("button", name="Approve as test user").click()
+        expect(page.locator("#done")).to_be_visible()
+
+    (params,) = received
+    assert params["state"] == ["naver-state"] and params["code"]

@@ -1,0 +1,213 @@
+"""What every upstream provider shares: the OAuth mechanics (authlib's requests client), the
+checks of an id_token, and the named errors the sign-in callback turns into a friendly page.
+
+A provider module says where its endpoints are (settings, read when used) and how its profile
+response becomes a `Profile`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import requests
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oidc.core import CodeIDToken
+from django.conf import settings
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from oauth.jwks import remote_jwks
+
+log = logging.getLogger("accounts.upstream")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A person as a provider describes them, in one shape for all providers."""
+
+    provider: str
+    uid: str
+    email: str = ""
+    email_verified: bool = False  # whether the provider vouches that the email is theirs
+    name: str = ""
+    picture: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One sign-in in flight, kept in the session from the redirect out to the callback."""
+
+    state: str
+    redirect_uri: str
+    code_verifier: str | None = None
+    nonce: str | None = None
+
+
+class UpstreamError(Exception):
+    """A sign-in through a provider that cannot complete. The message is for the logs."""
+
+    reason = "failed"
+
+
+class UpstreamDenied(UpstreamError):
+    """The person cancelled at the provider (error=access_denied)."""
+
+    reason = "denied"
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The provider did not answer in time, or answered with a server error."""
+
+    reason = "unavailable"
+
+
+class UpstreamRefused(UpstreamError):
+    """The provider answered with an error (in any of its shapes)."""
+
+    reason = "refused"
+
+
+class UpstreamInvalid(UpstreamError):
+    """The provider's answer cannot be trusted: a bad id_token, a malformed profile."""
+
+    reason = "invalid"
+
+
+class Provider:
+    id: ClassVar[str]
+    label: ClassVar[str]
+    pkce: ClassVar[bool] = True
+    token_auth_method: ClassVar[str] = "client_secret_post"
+
+    def setting(self, name: str) -> str:
+        return str(getattr(settings, f"{self.id.upper()}_{name}"))
+
+    @property
+    def client_id(self) -> str:
+        return self.setting("CLIENT_ID")
+
+    @property
+    def client_secret(self) -> str:
+        return self.setting("CLIENT_SECRET")
+
+    def is_configured(self) -> bool:
+        return bool(self.client_id)
+
+    def uses_openid(self) -> bool:
+        return False
+
+    def scope(self) -> str | None:
+        return None
+
+    def session(self, redirect_uri: str | None = None, token: dict | None = None) -> OAuth2Session:
+        return OAuth2Session(
+            client_id=self.client_id,
+            client_secret=self.client_secret or None,
+            token_endpoint_auth_method=self.token_auth_method,
+            scope=self.scope(),
+            redirect_uri=redirect_uri,
+            token=token,
+            code_challenge_method="S256" if self.pkce else None,
+            default_timeout=settings.UPSTREAM_TIMEOUT,
+        )
+
+    def authorization_url(self, pending: Pending) -> str:
+        extra = {"nonce": pending.nonce} if pending.nonce else {}
+        url, _ = self.session(pending.redirect_uri).create_authorization_url(
+            self.setting("AUTHORIZE_URL"),
+            state=pending.state,
+            code_verifier=pending.code_verifier,
+            **extra,
+        )
+        return url
+
+    def exchange(self, *, code: str, pending: Pending) -> dict[str, Any]:
+        """The code for the provider's tokens (RFC 6749 §4.1.3), errors in any shape refused."""
+        session = self.session(pending.redirect_uri)
+        try:
+            token = session.fetch_token(
+                self.setting("TOKEN_URL"),
+                code=code,
+                code_verifier=pending.code_verifier,
+                body=urlencode(self.token_request_extras(pending)),
+            )
+        except OAuthError as error:
+            raise UpstreamRefused(f"token endpoint: {error.error}: {error.description}") from None
+        except requests.Timeout:
+            raise UpstreamUnavailable("token endpoint: timed out") from None
+        except requests.RequestException as error:
+            raise UpstreamUnavailable(f"token endpoint: {type(error).__name__}") from None
+        except ValueError as error:
+            raise UpstreamInvalid(f"token endpoint: {error}") from None
+        if not isinstance(token.get("access_token"), str):
+            raise UpstreamInvalid("token endpoint: no access_token")
+        return dict(token)
+
+    def token_request_extras(self, pending: Pending) -> dict[str, str]:
+        return {}
+
+    def profile(self, *, token: dict[str, Any], pending: Pending) -> Profile:
+        raise NotImplementedError
+
+    def get_json(self, url: str, token: dict[str, Any], **headers: str) -> tuple[int, Any]:
+        """A bearer GET that answers (status, parsed JSON); no answer is UpstreamUnavailable."""
+        try:
+            response = requests.get(
+                url,
+                headers={"Authorization": f"Bearer {token['access_token']}", **headers},
+                timeout=settings.UPSTREAM_TIMEOUT,
+            )
+        except requests.Timeout:
+            raise UpstreamUnavailable(f"{url}: timed out") from None
+        except requests.RequestException as error:
+            raise UpstreamUnavailable(f"{url}: {type(error).__name__}") from None
+        if response.status_code >= 500:
+            raise UpstreamUnavailable(f"{url}: HTTP {response.status_code}")
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            raise UpstreamInvalid(f"{url}: not JSON (HTTP {response.status_code})") from None
+
+    def id_token_claims(
+        self, token: dict[str, Any], *, pending: Pending, issuers: list[str]
+    ) -> CodeIDToken:
+        """OpenID Connect Core §3.1.3.7: signature by the provider's JWKS, iss, aud, exp,
+        nonce and at_hash."""
+        id_token = token.get("id_token")
+        if not isinstance(id_token, str):
+            raise UpstreamInvalid("no id_token")
+        keys = remote_jwks(self.setting("JWKS_URL"))
+        try:
+            decoded = jwt.decode(
+                id_token, key=lambda obj: self.id_token_key(keys, obj), algorithms=["RS256"]
+            )
+            claims = CodeIDToken(
+                decoded.claims,
+                decoded.header,
+                {
+                    "iss": {"essential": True, "values": issuers},
+                    "aud": {"essential": True, "value": self.client_id},
+                    "sub": {"essential": True},
+                },
+                {"nonce": pending.nonce, "client_id": self.client_id,
+                 "access_token": token.get("access_token")},
+            )  # fmt: skip
+            claims.validate(leeway=60)
+        except UpstreamError:
+            raise
+        except (JoseError, ValueError, TypeError, KeyError) as error:
+            raise UpstreamInvalid(f"id_token: {type(error).__name__}: {error}") from None
+        return claims
+
+    @staticmethod
+    def id_token_key(keys: Any, token: Any) -> Any:
+        kid = token.headers().get("kid")
+        key = keys.find(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise UpstreamInvalid("id_token: signed with an unknown key")
+        return key

@@ -1,0 +1,140 @@
+"""Signing in through a provider: which account a provider identity belongs to, and linking and
+unlinking identities."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from oauth.events import NOWHERE, Kind, Origin, event_record
+
+from .models import SocialIdentity, User
+from .providers import Profile
+
+
+class IdentityError(Exception):
+    """A sign-in or (un)link the rules refuse; `reason` picks the message shown."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def upstream_login_complete(
+    *, profile: Profile, current_user: User | None = None, origin: Origin = NOWHERE
+) -> User:
+    """The account `profile` signs in to, creating or linking what is needed, all or nothing.
+
+    A known identity signs in its account. A signed-in person who adds a provider links it to
+    their account. Otherwise the identity joins an existing account by email only when the
+    provider vouches for the email and the account's email is verified here; else it starts a
+    new account.
+    """
+    try:
+        with transaction.atomic():
+            return _identity_user(profile, current_user, origin)
+    except IntegrityError:
+        # Someone (another tab, a double click) linked this identity a moment ago: use theirs.
+        with transaction.atomic():
+            return _identity_user(profile, current_user, origin)
+
+
+def _identity_user(profile: Profile, current_user: User | None, origin: Origin) -> User:
+    now = timezone.now()
+    identity = (
+        SocialIdentity.objects.select_for_update()
+        .select_related("user")
+        .filter(provider=profile.provider, uid=profile.uid)
+        .first()
+    )
+    if identity is not None:
+        if current_user is not None and identity.user_id != current_user.pk:
+            raise IdentityError("linked_elsewhere")
+        if not identity.user.is_active:
+            raise IdentityError("inactive")
+        _identity_update(identity, profile, now)
+        return identity.user
+    if current_user is not None:
+        user = current_user
+    else:
+        user = _user_by_vouched_email(profile) or _user_create(profile)
+    SocialIdentity.objects.create(
+        user=user,
+        provider=profile.provider,
+        uid=profile.uid,
+        email=profile.email[:254],
+        email_verified=profile.email_verified,
+        name=profile.name[:255],
+        picture=profile.picture[:1000],
+        first_login_at=now,
+        last_login_at=now,
+        raw_profile=profile.raw,
+    )
+    if current_user is not None:
+        event_record(
+            Kind.IDENTITY_LINKED, origin=origin, user_id=user.pk, provider=profile.provider
+        )
+    return user
+
+
+def _identity_update(identity: SocialIdentity, profile: Profile, now: datetime) -> None:
+    identity.email = profile.email[:254]
+    identity.email_verified = profile.email_verified
+    identity.name = profile.name[:255]
+    identity.picture = profile.picture[:1000]
+    identity.last_login_at = now
+    identity.raw_profile = profile.raw
+    identity.save()
+
+
+def _user_by_vouched_email(profile: Profile) -> User | None:
+    """Both sides must vouch: the provider for its email, this server for the account's."""
+    if not (profile.email and profile.email_verified):
+        return None
+    return User.objects.filter(
+        email__iexact=profile.email, email_verified=True, is_active=True
+    ).first()
+
+
+def _user_create(profile: Profile) -> User:
+    if not profile.email:
+        # An account we could never reach; the person can allow email access and try again.
+        raise IdentityError("email_missing")
+    email_free = not User.objects.filter(email__iexact=profile.email).exists()
+    user = User(
+        username=_free_username(profile),
+        email=profile.email if email_free else "",
+        email_verified=email_free and profile.email_verified,
+        first_name=profile.name[:150],
+    )
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def _free_username(profile: Profile) -> str:
+    stem = re.sub(r"[^\w.@+-]", "", profile.email.split("@")[0])[:100] or profile.provider
+    candidate, suffix = stem, 1
+    while User.objects.filter(username__iexact=candidate).exists():
+        suffix += 1
+        candidate = f"{stem}{suffix}"
+    return candidate
+
+
+def identity_unlink(*, user: User, identity_id: int, origin: Origin = NOWHERE) -> SocialIdentity:
+    """Refused for the last way to sign in: an account without a password and no other link."""
+    with transaction.atomic():
+        identity = (
+            SocialIdentity.objects.select_for_update().filter(pk=identity_id, user=user).first()
+        )
+        if identity is None:
+            raise IdentityError("not_found")
+        others = SocialIdentity.objects.filter(user=user).exclude(pk=identity.pk).exists()
+        if not others and not user.has_usable_password():
+            raise IdentityError("last_sign_in")
+        identity.delete()
+    event_record(Kind.IDENTITY_UNLINKED, origin=origin, user_id=user.pk, provider=identity.provider)
+    return identity

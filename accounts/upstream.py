@@ -1,0 +1,183 @@
+"""Signing in through Google, Naver or Kakao: out to the provider and back.
+
+`state` is random, single use, bound to this session and short-lived; PKCE and (for OpenID
+Connect) a nonce go along. Whatever goes wrong upstream ends on a page of ours with a way back
+to the login page, a logged warning, and nothing created half-way.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.common.security import generate_token
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_POST
+
+from oauth.events import Kind, Origin, event_record
+
+from .providers import (
+    Pending,
+    Provider,
+    UpstreamDenied,
+    UpstreamError,
+    configured_provider,
+)
+from .services import IdentityError, identity_unlink, upstream_login_complete
+
+log = logging.getLogger("accounts.upstream")
+
+PENDING_SESSION_KEY = "upstream_sign_ins"
+PENDING_LIFETIME = 600  # seconds a person may spend at the provider
+MAX_PENDING = 5  # sign-ins in flight per session (several tabs)
+BACKEND = "accounts.backends.UsernameOrEmailBackend"
+
+
+def local_path(request: HttpRequest, target: str | None) -> str:
+    """`next` only when it stays on this server, as a path: never an open redirect."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts=None)
+    ):
+        return target
+    return ""
+
+
+def provider_or_404(provider_id: str) -> Provider:
+    provider = configured_provider(provider_id)
+    if provider is None:
+        raise Http404("No such provider.")
+    return provider
+
+
+@require_POST
+def start(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """The login page's button (a POST form): off to the provider."""
+    provider = provider_or_404(provider_id)
+    pending = Pending(
+        state=secrets.token_urlsafe(32),
+        redirect_uri=settings.ISSUER + reverse("accounts:upstream-callback", args=[provider.id]),
+        code_verifier=generate_token(64) if provider.pkce else None,
+        nonce=secrets.token_urlsafe(16) if provider.uses_openid() else None,
+    )
+    in_flight = request.session.get(PENDING_SESSION_KEY)
+    in_flight = in_flight if isinstance(in_flight, dict) else {}
+    in_flight = dict(sorted(in_flight.items(), key=lambda item: item[1]["at"])[-MAX_PENDING + 1 :])
+    in_flight[pending.state] = {
+        "provider": provider.id,
+        "redirect_uri": pending.redirect_uri,
+        "code_verifier": pending.code_verifier,
+        "nonce": pending.nonce,
+        "next": local_path(request, request.POST.get("next")),
+        "link": request.POST.get("link") == "1" and request.user.is_authenticated,
+        "at": time.time(),
+    }
+    request.session[PENDING_SESSION_KEY] = in_flight
+    return redirect(provider.authorization_url(pending))
+
+
+def take_pending(request: HttpRequest, provider: Provider) -> dict[str, Any] | None:
+    """The sign-in this callback answers, removed from the session so it is used once."""
+    state = request.GET.get("state")
+    in_flight = request.session.get(PENDING_SESSION_KEY)
+    if not isinstance(state, str) or not isinstance(in_flight, dict) or state not in in_flight:
+        return None
+    pending = in_flight.pop(state)
+    request.session[PENDING_SESSION_KEY] = in_flight
+    if pending.get("provider") != provider.id:
+        return None
+    if time.time() - pending.get("at", 0) > PENDING_LIFETIME:
+        return None
+    return {**pending, "state": state}
+
+
+@require_GET
+def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
+    provider = provider_or_404(provider_id)
+    origin = Origin.of(request)
+    pending = take_pending(request, provider)
+    if pending is None:
+        return failure(request, provider, "state", "state missing, unknown, reused or expired")
+    try:
+        if "error" in request.GET:
+            raise UpstreamDenied(f"authorize: {request.GET.get('error')!r}")
+        code = request.GET.get("code")
+        if not code:
+            raise UpstreamError("authorize: no code")
+        sign_in = Pending(
+            state=pending["state"],
+            redirect_uri=pending["redirect_uri"],
+            code_verifier=pending["code_verifier"],
+            nonce=pending["nonce"],
+        )
+        token = provider.exchange(code=code, pending=sign_in)
+        profile = provider.profile(token=token, pending=sign_in)
+        linking = pending["link"] and request.user.is_authenticated
+        user = upstream_login_complete(
+            profile=profile, current_user=request.user if linking else None, origin=origin
+        )
+    except UpstreamError as error:
+        return failure(request, provider, error.reason, str(error), pending["next"])
+    except IdentityError as error:
+        return failure(request, provider, error.reason, error.reason, pending["next"])
+    if linking:
+        return redirect("accounts:home")
+    user.upstream_provider = provider.id  # type: ignore[attr-defined]  (names the sign-in event)
+    login(request, user, backend=BACKEND)
+    return redirect(pending["next"] or "accounts:home")
+
+
+def failure(
+    request: HttpRequest, provider: Provider, reason: str, detail: str, next_path: str = ""
+) -> HttpResponse:
+    log.warning("sign-in with %s failed: %s", provider.id, detail)
+    event_record(
+        Kind.SIGN_IN_FAILED, origin=Origin.of(request), provider=provider.id, reason=reason
+    )
+    login_url = reverse("accounts:login") + (
+        f"?{urlencode({'next': next_path})}" if next_path else ""
+    )
+    status = 502 if reason == "unavailable" else 400
+    context = {"provider": provider, "reason": reason, "login_url": login_url}
+    response = render(request, "accounts/upstream_error.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+def unlink(request: HttpRequest, identity_id: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    try:
+        identity = identity_unlink(
+            user=request.user, identity_id=identity_id, origin=Origin.of(request)
+        )
+    except IdentityError as error:
+        messages.error(request, IDENTITY_ERRORS.get(error.reason, IDENTITY_ERRORS["not_found"]))
+    else:
+        messages.success(
+            request,
+            _("Your %(provider)s account is no longer linked.")
+            % {"provider": identity.get_provider_display()},
+        )
+    return redirect("accounts:home")
+
+
+IDENTITY_ERRORS = {
+    "last_sign_in": _(
+        "This is the only way you can sign in: set a password or link another account first."
+    ),
+    "not_found": _("That linked account was not found."),
+}

@@ -1,0 +1,411 @@
+"""Signing in with Google, Naver and Kakao against loopback fakes over real HTTP: which account
+a provider identity reaches (the linking rules), linking and unlinking, and every fault ending on
+a page of ours with nothing created half-way."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import time_machine
+from django.test import Client as HttpClient
+
+from accounts.models import SocialIdentity, User
+from oauth.models import SecurityEvent
+from tests.conftest import PASSWORD, HttpsClient
+
+PROVIDERS = ["google", "naver", "kakao"]
+
+
+def leave_for(browser: HttpClient, provider: str, **form: str) -> str:
+    """Press the provider's button; return where the browser is sent."""
+    response = browser.post(f"/accounts/login/{provider}/", form)
+    assert response.status_code == HTTPStatus.FOUND, response.content
+    return response["Location"]
+
+
+def come_back(browser: HttpClient, provider_url: str) -> Any:
+    """Visit the (fake) provider, which approves at once, and follow it back to our callback."""
+    answer = requests.get(provider_url, allow_redirects=False, timeout=15)
+    assert answer.status_code == HTTPStatus.FOUND, answer.text
+    back = urlsplit(answer.headers["Location"])
+    return browser.get(f"{back.path}?{back.query}")
+
+
+def sign_in_with(browser: HttpClient, provider: str, **form: str) -> Any:
+    return come_back(browser, leave_for(browser, provider, **form))
+
+
+def signed_in_user(browser: HttpClient) -> User | None:
+    user_id = browser.session.get("_auth_user_id")
+    return User.objects.filter(pk=user_id).first() if user_id else None
+
+
+def fake_of(upstream: Any, provider: str) -> Any:
+    return getattr(upstream, provider)
+
+
+def use_email(upstream: Any, provider: str, email: str, *, vouched: bool) -> None:
+    """Make the fake's test person have `email`, vouched for or not, in the provider's words."""
+    fake = fake_of(upstream, provider)
+    if provider == "google":
+        fake.user.update(email=email, email_verified=vouched)
+    elif provider == "naver":
+        fake.user["email"] = email
+    else:
+        account = fake.user["kakao_account"]
+        account.update(email=email, is_email_valid=True, is_email_verified=vouched)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_first_sign_in_creates_an_account_and_the_next_one_finds_it(
+    browser: HttpClient, upstream: Any, provider: str
+) -> None:
+    first = sign_in_with(browser, provider)
+
+    assert first.status_code == HTTPStatus.FOUND and first["Location"] == "/accounts/"
+    user = signed_in_user(browser)
+    assert user is not None and not user.has_usable_password()
+    identity = SocialIdentity.objects.get()
+    assert identity.user == user and identity.provider == provider
+
+    other_browser = HttpsClient()
+    sign_in_with(other_browser, provider)
+    assert signed_in_user(other_browser) == user
+    assert SocialIdentity.objects.count() == 1 and User.objects.count() == 1
+    event = SecurityEvent.objects.filter(kind="sign_in").first()
+    assert event is not None and event.detail == {"method": provider}
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_pending_authorization_request_survives_the_round_trip(
+    browser: HttpClient, upstream: Any, provider: str
+) -> None:
+    next_path = "/oauth/authorize?response_type=code&client_id=x&state=s%20t"
+
+    response = sign_in_with(browser, provider, next=next_path)
+
+    assert response["Location"] == next_path
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example"])
+def test_next_accepts_only_local_paths(browser: HttpClient, upstream: Any, target: str) -> None:
+    assert sign_in_with(browser, "naver", next=target)["Location"] == "/accounts/"
+
+
+@pytest.mark.parametrize(
+    ("provider", "vouched", "links"),
+    [
+        ("google", True, True),
+        ("google", False, False),
+        ("kakao", True, True),
+        ("kakao", False, False),
+        ("naver", True, False),  # Naver never vouches for an email
+        ("naver", False, False),
+    ],
+)
+def test_an_existing_account_is_joined_by_email_only_when_both_sides_vouch(
+    browser: HttpClient,
+    upstream: Any,
+    make_user: Callable[..., User],
+    provider: str,
+    vouched: bool,
+    links: bool,
+) -> None:
+    existing = make_user("jane", email="jane@example.com", email_verified=True)
+    use_email(upstream, provider, "Jane@Example.com", vouched=vouched)
+
+    sign_in_with(browser, provider)
+
+    user = signed_in_user(browser)
+    assert (user == existing) is links
+    if not links:
+        assert user is not None and user.email == ""  # the address is the other account's
+
+
+@pytest.mark.parametrize("provider", ["google", "kakao"])
+def test_an_unverified_local_email_is_never_joined(
+    browser: HttpClient, upstream: Any, make_user: Callable[..., User], provider: str
+) -> None:
+    existing = make_user("jane", email="jane@example.com", email_verified=False)
+    use_email(upstream, provider, "jane@example.com", vouched=True)
+
+    sign_in_with(browser, provider)
+
+    assert signed_in_user(browser) != existing
+
+
+def test_kakao_vouches_only_when_the_email_is_valid_and_verified(
+    browser: HttpClient, upstream: Any, make_user: Callable[..., User]
+) -> None:
+    existing = make_user("sample", email="sample@sample.com", email_verified=True)
+    upstream.kakao.user["kakao_account"].update(is_email_valid=False, is_email_verified=True)
+
+    sign_in_with(browser, "kakao")
+
+    assert signed_in_user(browser) != existing
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_signed_in_person_links_a_provider_and_can_unlink_it(
+    signed_in: HttpClient, upstream: Any, user: User, provider: str
+) -> None:
+    response = sign_in_with(signed_in, provider, link="1")
+
+    assert response["Location"] == "/accounts/"
+    identity = SocialIdentity.objects.get()
+    assert identity.user == user
+    assert "Unlink" in signed_in.get("/accounts/").content.decode()
+
+    signed_in.post(f"/accounts/identities/{identity.pk}/unlink")
+
+    assert not SocialIdentity.objects.exists()
+    kinds = set(SecurityEvent.objects.values_list("kind", flat=True))
+    assert {"identity_linked", "identity_unlinked"} <= kinds
+
+
+def test_linking_an_identity_that_belongs_to_someone_else_is_refused(
+    browser: HttpClient, upstream: Any, make_user: Callable[..., User]
+) -> None:
+    sign_in_with(browser, "naver")  # creates the account that owns this Naver identity
+    other = HttpsClient()
+    other.force_login(make_user("bob"))
+
+    response = sign_in_with(other, "naver", link="1")
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert 'data-reason="linked_elsewhere"' in response.content.decode()
+    assert SocialIdentity.objects.get().user.username != "bob"
+
+
+def test_unlinking_the_last_way_to_sign_in_is_refused(browser: HttpClient, upstream: Any) -> None:
+    sign_in_with(browser, "kakao")
+    identity = SocialIdentity.objects.get()
+
+    browser.post(f"/accounts/identities/{identity.pk}/unlink")
+
+    assert SocialIdentity.objects.filter(pk=identity.pk).exists()
+    assert "only way you can sign in" in browser.get("/accounts/").content.decode()
+
+
+def test_unlinking_someone_elses_identity_changes_nothing(
+    browser: HttpClient, upstream: Any, signed_in: HttpClient
+) -> None:
+    other = HttpsClient()
+    sign_in_with(other, "google")
+    identity = SocialIdentity.objects.get()
+
+    signed_in.post(f"/accounts/identities/{identity.pk}/unlink")
+
+    assert SocialIdentity.objects.filter(pk=identity.pk).exists()
+
+
+def test_login_page_offers_only_configured_providers_in_both_languages(
+    browser: HttpClient, upstream: Any, settings: Any
+) -> None:
+    settings.GOOGLE_CLIENT_ID = ""
+
+    english = browser.get("/accounts/login/").content.decode()
+    korean = browser.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    assert "Login with Naver" in english and "Login with Kakao" in english
+    assert "Google" not in english
+    assert "네이버 로그인" in korean and "카카오 로그인" in korean
+    assert browser.post("/accounts/login/google/").status_code == HTTPStatus.NOT_FOUND
+
+
+# Faults: each ends on our page, with a way back, a warning logged, nothing created.
+
+
+def assert_failed_cleanly(response: Any, reason: str, caplog: pytest.LogCaptureFixture) -> None:
+    assert response.status_code in {HTTPStatus.BAD_REQUEST, HTTPStatus.BAD_GATEWAY}
+    page = response.content.decode()
+    assert f'data-reason="{reason}"' in page
+    assert 'href="/accounts/login/' in page
+    assert any(record.levelno == logging.WARNING for record in caplog.records)
+    assert not User.objects.exists() and not SocialIdentity.objects.exists()
+    assert SecurityEvent.objects.filter(kind="sign_in_failed").exists()
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_cancelling_at_the_provider(
+    browser: HttpClient, upstream: Any, provider: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_of(upstream, provider).deny = True
+
+    assert_failed_cleanly(sign_in_with(browser, provider), "denied", caplog)
+
+
+GOOGLE_UNKNOWN = {"error": "invalid_client", "error_description": "The OAuth client was not found."}
+NAVER_BAD_CLIENT = {"error": "invalid_client", "error_description": "client authentication failed"}
+TOKEN_ERRORS = {
+    "google": [(400, {"error": "invalid_grant", "error_description": "Bad Request"}),
+               (401, GOOGLE_UNKNOWN)],
+    "naver": [(200, {"error": "invalid_request", "error_description": "no valid data in session"}),
+              (200, NAVER_BAD_CLIENT)],
+    "kakao": [(400, {"error": "invalid_grant", "error_description": "authorization code not found",
+                     "error_code": "KOE320"}),
+              (401, {"error": "invalid_client", "error_description": "Bad client credentials",
+                     "error_code": "KOE010"})],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("provider", "status", "body"),
+    [(provider, *error) for provider, errors in TOKEN_ERRORS.items() for error in errors],
+)
+def test_the_code_exchange_refused(
+    browser: HttpClient,
+    upstream: Any,
+    provider: str,
+    status: int,
+    body: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_of(upstream, provider).token_error = (status, body)
+
+    assert_failed_cleanly(sign_in_with(browser, provider), "refused", caplog)
+
+
+PROFILE_ERRORS = {
+    "google": [(401, {"error": "invalid_token"})],
+    "naver": [(401, {"resultcode": "024", "message": "Authentication failed"}),
+              (200, {"resultcode": "028", "message": "Authentication header not exists"})],
+    "kakao": [(401, {"msg": "this access token does not exist", "code": -401})],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("provider", "status", "body"),
+    [(provider, *error) for provider, errors in PROFILE_ERRORS.items() for error in errors],
+)
+def test_the_profile_call_refused(
+    browser: HttpClient,
+    upstream: Any,
+    provider: str,
+    status: int,
+    body: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_of(upstream, provider).profile_error = (status, body)
+
+    assert_failed_cleanly(sign_in_with(browser, provider), "refused", caplog)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_provider_slower_than_the_timeout(
+    browser: HttpClient,
+    upstream: Any,
+    settings: Any,
+    provider: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings.UPSTREAM_TIMEOUT = 1
+    fake_of(upstream, provider).delay = 2
+
+    assert_failed_cleanly(sign_in_with(browser, provider), "unavailable", caplog)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_provider_that_is_down(
+    browser: HttpClient,
+    upstream: Any,
+    settings: Any,
+    provider: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    provider_url = leave_for(browser, provider)
+    setattr(settings, f"{provider.upper()}_TOKEN_URL", "http://127.0.0.1:9/token")  # nothing there
+
+    assert_failed_cleanly(come_back(browser, provider_url), "unavailable", caplog)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["missing", "unknown", "reused", "expired", "other-session", "other-provider"],
+)
+def test_state_must_be_this_sessions_fresh_and_unused(
+    browser: HttpClient, upstream: Any, tamper: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider_url = leave_for(browser, "naver")
+    answer = requests.get(provider_url, allow_redirects=False, timeout=15)
+    back = urlsplit(answer.headers["Location"])
+    params = {key: values[0] for key, values in parse_qs(back.query).items()}
+    path = back.path
+
+    if tamper == "missing":
+        params.pop("state")
+    elif tamper == "unknown":
+        params["state"] = "made-up"
+    elif tamper == "reused":
+        browser.get(path, params)
+        browser.logout()
+        SecurityEvent.objects.all().delete()
+        User.objects.all().delete()
+    elif tamper == "other-session":
+        browser = HttpsClient()
+    elif tamper == "other-provider":
+        path = path.replace("naver", "kakao")
+    if tamper == "expired":
+        with time_machine.travel(time.time() + 601):
+            response = browser.get(path, params)
+    else:
+        response = browser.get(path, params)
+
+    assert_failed_cleanly(response, "state", caplog)
+
+
+def test_a_new_account_needs_an_email(
+    browser: HttpClient, upstream: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    account = upstream.kakao.user["kakao_account"]
+    for key in ("email", "is_email_valid", "is_email_verified"):
+        account.pop(key, None)
+    account["email_needs_agreement"] = True
+
+    assert_failed_cleanly(sign_in_with(browser, "kakao"), "email_missing", caplog)
+
+
+def test_a_known_identity_without_email_still_signs_in(browser: HttpClient, upstream: Any) -> None:
+    sign_in_with(browser, "naver")
+    upstream.naver.user.pop("email")
+
+    again = HttpsClient()
+    sign_in_with(again, "naver")
+
+    assert signed_in_user(again) == signed_in_user(browser)
+
+
+def test_a_disabled_account_cannot_sign_in_through_a_provider(
+    browser: HttpClient, upstream: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    sign_in_with(browser, "google")
+    User.objects.update(is_active=False)
+
+    response = sign_in_with(HttpsClient(), "google")
+
+    assert 'data-reason="inactive"' in response.content.decode()
+
+
+def test_failed_upstream_sign_in_does_not_bypass_the_password(
+    browser: HttpClient, upstream: Any, user: User
+) -> None:
+    """The password account stays reachable by password only; upstream never signs into it
+    without a vouched email (the rules above)."""
+    upstream.naver.user["email"] = user.email
+
+    sign_in_with(browser, "naver")
+
+    assert signed_in_user(browser) != user
+    assert (
+        HttpsClient()
+        .post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+        .status_code
+        == HTTPStatus.FOUND
+    )
