@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+FAKES_PORT ?= 8100
 
 # Development defaults; production sets its own environment (README, "Settings").
 export DEBUG ?= true
@@ -22,7 +23,15 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setupdemo --port $(PORT)
+ifdef FAKES
+	@# Local fakes of Google, Naver and Kakao beside the server (make run FAKES=1).
+	@$(PY) manage.py fakeproviders --port $(FAKES_PORT) & fakes=$$!; \
+	  trap 'kill $$fakes 2>/dev/null' EXIT INT TERM; \
+	  env $$($(PY) manage.py fakeproviders --env --port $(FAKES_PORT)) \
+	    $(PY) manage.py runserver 127.0.0.1:$(PORT)
+else
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+endif
 
 test: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest
