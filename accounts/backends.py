@@ -10,9 +10,19 @@ from django.http import HttpRequest
 from .models import User
 
 
-class UsernameOrEmailBackend(ModelBackend):
-    """A username match wins over an email match, so no one can shadow another's username."""
+def user_for_login(login: str) -> User | None:
+    """The account a login names. A username match wins over an email match, so no one can
+    shadow another's username with an email address."""
+    login = login.strip()
+    if not login or len(login) > 254 or not login.isprintable():
+        return None  # no account is named so (and NUL must not reach PostgreSQL)
+    user = User.objects.filter(username=login).first()
+    if user is None and "@" in login:
+        user = User.objects.filter(email__iexact=login).first()
+    return user
 
+
+class UsernameOrEmailBackend(ModelBackend):
     def authenticate(
         self,
         request: HttpRequest | None,
@@ -22,10 +32,7 @@ class UsernameOrEmailBackend(ModelBackend):
     ) -> User | None:
         if username is None or password is None:
             return None
-        login = username.strip()
-        user = User.objects.filter(username=login).first()
-        if user is None and "@" in login:
-            user = User.objects.filter(email__iexact=login).first()
+        user = user_for_login(username)
         if user is None:
             # Spend the time a real check would, so timing does not tell which accounts exist.
             User().set_password(password)

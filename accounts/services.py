@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from oauth.events import NOWHERE, Kind, Origin, event_record
+from oauth.ratelimit import rate_exceeded
 
 from .models import SocialIdentity, User
 from .providers import Profile
@@ -55,12 +56,17 @@ def _identity_user(profile: Profile, current_user: User | None, origin: Origin) 
             raise IdentityError("linked_elsewhere")
         if not identity.user.is_active:
             raise IdentityError("inactive")
+        if account_locked(identity.user):
+            raise IdentityError("locked")
         _identity_update(identity, profile, now)
         return identity.user
     if current_user is not None:
         user = current_user
     else:
-        user = _user_by_vouched_email(profile) or _user_create(profile)
+        joined = _user_by_vouched_email(profile)
+        if joined is not None and account_locked(joined):
+            raise IdentityError("locked")
+        user = joined or _user_create(profile)
     SocialIdentity.objects.create(
         user=user,
         provider=profile.provider,
@@ -138,3 +144,9 @@ def identity_unlink(*, user: User, identity_id: int, origin: Origin = NOWHERE) -
         identity.delete()
     event_record(Kind.IDENTITY_UNLINKED, origin=origin, user_id=user.pk, provider=identity.provider)
     return identity
+
+
+def account_locked(user: User) -> bool:
+    """Locked after too many failed password sign-ins; signing in through a provider does not
+    get around it."""
+    return not rate_exceeded("sign_in_account", f"user:{user.pk}").allowed

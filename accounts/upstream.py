@@ -85,7 +85,9 @@ def start(request: HttpRequest, provider_id: str) -> HttpResponse:
         "at": time.time(),
     }
     request.session[PENDING_SESSION_KEY] = in_flight
-    return redirect(provider.authorization_url(pending))
+    response = redirect(provider.authorization_url(pending))
+    response["Referrer-Policy"] = "no-referrer"  # the URL carries state
+    return response
 
 
 def take_pending(request: HttpRequest, provider: Provider) -> dict[str, Any] | None:
@@ -105,6 +107,12 @@ def take_pending(request: HttpRequest, provider: Provider) -> dict[str, Any] | N
 
 @require_GET
 def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
+    response = finish(request, provider_id)
+    response["Referrer-Policy"] = "no-referrer"  # the URL carries the provider's code
+    return response
+
+
+def finish(request: HttpRequest, provider_id: str) -> HttpResponse:
     provider = provider_or_404(provider_id)
     origin = Origin.of(request)
     pending = take_pending(request, provider)

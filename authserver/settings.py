@@ -54,6 +54,15 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
 
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A limit written "count/seconds", such as "5/900"."""
+    value = os.environ.get(name, "").strip() or default
+    count, _, seconds = value.partition("/")
+    if not (count.isdigit() and seconds.isdigit() and int(count) > 0 and int(seconds) > 0):
+        raise ImproperlyConfigured(f"{name} must look like 5/900 (count/seconds), not {value!r}.")
+    return int(count), int(seconds)
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name, "").strip() or default
     if value not in choices:
@@ -86,7 +95,15 @@ def issuer_from_env(debug: bool) -> str:
         raise ImproperlyConfigured(
             f"ISSUER must be an absolute http(s) URL without query or fragment, not {issuer!r}."
         )
+    if parts.scheme == "http" and not debug and parts.hostname not in LOOPBACK_NAMES:
+        raise ImproperlyConfigured(
+            f"ISSUER is {issuer!r}: refusing to serve OAuth over plain http with DEBUG off. "
+            "Use the https URL (behind a TLS proxy, also set TRUST_X_FORWARDED_PROTO=true)."
+        )
     return issuer.rstrip("/")
+
+
+LOOPBACK_NAMES = {"127.0.0.1", "::1", "localhost"}
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -131,6 +148,7 @@ if DEMO_CLIENT_ENABLED:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "authserver.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -223,11 +241,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Sessions (the server's own pages only) are read from the cache, written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Browser security. Served over https (the issuer says so): secure cookies, HSTS, redirects to
+# https (behind a TLS-terminating proxy, set TRUST_X_FORWARDED_PROTO).
+HTTPS = ISSUER.startswith("https://")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = ISSUER.startswith("https://")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
 X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^ping$"]  # load balancers probe over plain http
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", True)
+SECURE_REFERRER_POLICY = "same-origin"
 
 # APIs take access tokens only (oauth/authentication.py); sessions are for the server's pages.
 REST_FRAMEWORK = {
@@ -257,6 +284,18 @@ ACCESS_TOKEN_JWKS_URL = os.environ.get("ACCESS_TOKEN_JWKS_URL", "").strip()
 SIGNING_KEY_ENCRYPTION_KEY = os.environ.get("SIGNING_KEY_ENCRYPTION_KEY", "").strip()
 # How often a process asks the shared cache whether signing keys or clients changed.
 SHARED_CACHE_CHECK_INTERVAL = env_int("SHARED_CACHE_CHECK_INTERVAL", 5)
+
+# Rate limits, counted in the shared cache (Redis) so that every instance counts together:
+# "count/seconds". Over a limit: 429 with Retry-After, and a security event.
+RATE_LIMITS = {
+    # Failed password sign-ins for one account; then it is locked, upstream sign-in included.
+    "sign_in_account": env_rate("RATE_LIMIT_SIGN_IN_ACCOUNT", "5/900"),
+    # Failed password sign-ins from one address, whatever the account.
+    "sign_in_address": env_rate("RATE_LIMIT_SIGN_IN_ADDRESS", "30/900"),
+    "token_client": env_rate("RATE_LIMIT_TOKEN_CLIENT", "600/60"),
+    "token_address": env_rate("RATE_LIMIT_TOKEN_ADDRESS", "300/60"),
+    "introspection_client": env_rate("RATE_LIMIT_INTROSPECTION_CLIENT", "1200/60"),
+}
 
 # Sign-in with Google, Naver and Kakao (accounts/providers/). A provider without a client id is
 # not offered. Every endpoint can be pointed elsewhere (tests, staging, proxies).

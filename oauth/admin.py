@@ -28,6 +28,7 @@ from .models import (
     RefreshToken,
     SecurityEvent,
     SigningKey,
+    validate_origins,
     validate_redirect_uris,
 )
 from .scopes import SCOPE_DESCRIPTIONS, scope_list, scope_string
@@ -36,10 +37,14 @@ from .services import consent_withdraw, grant_revoke
 NEW_SECRETS = "_new_client_secrets"
 
 
-class RedirectURIsField(forms.CharField):
-    """One URI per line, stored as a list."""
+class LinesField(forms.CharField):
+    """One value per line, stored as a list."""
 
     widget = forms.Textarea(attrs={"rows": 3, "cols": 80})
+
+    def __init__(self, *, check: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check = check
 
     def prepare_value(self, value: Any) -> Any:
         return "\n".join(value) if isinstance(value, list) else value
@@ -49,15 +54,26 @@ class RedirectURIsField(forms.CharField):
         return [line.strip() for line in text.splitlines() if line.strip()]
 
     def validate(self, value: list[str]) -> None:
-        if not value:
-            raise forms.ValidationError(_("Register at least one redirect URI."))
-        validate_redirect_uris(value)
+        if self.required and not value:
+            raise forms.ValidationError(self.error_messages["required"])
+        self.check(value)
 
 
 class ClientForm(forms.ModelForm):
-    redirect_uris = RedirectURIsField(
+    redirect_uris = LinesField(
         label=_("Redirect URIs"),
+        check=validate_redirect_uris,
+        error_messages={"required": _("Register at least one redirect URI.")},
         help_text=_("One per line. https, or http on 127.0.0.1, [::1] or localhost only."),
+    )
+    allowed_origins = LinesField(
+        label=_("Allowed origins"),
+        check=validate_origins,
+        required=False,
+        help_text=_(
+            "Public clients in browsers: more origins (https://host[:port]) that may call the "
+            "token, revocation and userinfo endpoints. Those of the redirect URIs always may."
+        ),
     )
     allowed_scopes = forms.MultipleChoiceField(
         label=_("Allowed scopes"),
@@ -73,9 +89,9 @@ class ClientForm(forms.ModelForm):
     class Meta:
         model = Client
         fields = [
-            "name", "client_type", "redirect_uris", "allowed_scopes", "grant_types",
-            "first_party", "introspect_any_token", "is_active", "access_token_lifetime",
-            "refresh_token_lifetime", "logo_uri", "homepage_uri",
+            "name", "client_type", "redirect_uris", "allowed_origins", "allowed_scopes",
+            "grant_types", "first_party", "introspect_any_token", "is_active",
+            "access_token_lifetime", "refresh_token_lifetime", "logo_uri", "homepage_uri",
         ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -106,7 +122,10 @@ class ClientAdmin(admin.ModelAdmin):
     actions = ["disable", "enable", "rotate_secret", "revoke_grants"]
     fieldsets = [
         (None, {"fields": ["name", "client_id", "client_type", "secret_fingerprint", "is_active"]}),
-        (_("Redirects and scopes"), {"fields": ["redirect_uris", "allowed_scopes", "grant_types"]}),
+        (
+            _("Redirects and scopes"),
+            {"fields": ["redirect_uris", "allowed_origins", "allowed_scopes", "grant_types"]},
+        ),
         (_("Trust"), {"fields": ["first_party", "introspect_any_token"]}),
         (_("Token lifetimes"), {"fields": ["access_token_lifetime", "refresh_token_lifetime"]}),
         (_("Shown to people"), {"fields": ["logo_uri", "homepage_uri", "created_at"]}),

@@ -8,4 +8,4 @@ class OAuthConfig(AppConfig):
     verbose_name = "OAuth"
 
     def ready(self) -> None:
-        from . import clients  # noqa: F401  (connects the receivers that announce changes)
+        from . import checks, clients  # noqa: F401  (registers the checks and receivers)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +44,25 @@ REAUTHENTICATION_SALT = "oauth.authorize.reauthentication"
 CONSENT_FORM_FIELDS = {"csrfmiddlewaretoken", "decision"}
 
 
+def keeps_its_url_private(
+    view: Callable[[HttpRequest], HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """The URL carries `state` (and its redirects a code): no Referer may carry it elsewhere.
+    Pages with a form get `strict-origin` (origin only), since browsers send `Origin: null`
+    from a `no-referrer` page, which CSRF protection must refuse."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        response = view(request)
+        response["Referrer-Policy"] = (
+            "no-referrer" if response.status_code in (301, 302) else "strict-origin"
+        )
+        return response
+
+    return wrapper
+
+
+@keeps_its_url_private
 @require_http_methods(["GET", "POST"])
 def authorize(request: HttpRequest) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None

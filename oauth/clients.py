@@ -27,6 +27,7 @@ MAX_HELD = 10_000
 
 clients_stamp = SharedStamp("oauth:clients")
 _held: dict[str, Client] = {}
+_origins: frozenset[str] | None = None
 _lock = threading.Lock()
 
 
@@ -48,9 +49,24 @@ def active_client(client_id: str) -> Client | None:
     return client
 
 
+def browser_origins() -> frozenset[str]:
+    """Every origin an enabled public client may call from (CORS preflights name no client)."""
+    global _origins
+    if clients_stamp.moved():
+        clients_forget()
+    if _origins is None:
+        origins: set[str] = set()
+        for client in Client.objects.active().filter(client_type=Client.Type.PUBLIC):
+            origins |= client.cors_origins()
+        _origins = frozenset(origins)
+    return _origins
+
+
 def clients_forget() -> None:
+    global _origins
     with _lock:
         _held.clear()
+        _origins = None
 
 
 @receiver(post_save, sender=Client)

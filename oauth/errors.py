@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError, UnsupportedResponseTypeError
 
 
@@ -19,3 +20,17 @@ class ResponseTypeUnsupported(UnsupportedResponseTypeError):
 
     def get_error_description(self) -> str:
         return "Only response_type=code is supported."
+
+
+class TooManyRequests(OAuth2Error):
+    """Over a rate limit: 429 with Retry-After, in the RFC 6749 error shape."""
+
+    error = "too_many_requests"
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(description="Too many requests; retry later.")
+        self.retry_after = retry_after
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return [*super().get_headers(), ("Retry-After", str(self.retry_after))]

@@ -57,6 +57,35 @@ def validate_redirect_uris(value: object) -> None:
         )
 
 
+def validate_origins(value: object) -> None:
+    """Origins for CORS: scheme, host and port only; https, or http on a loopback host."""
+    if not isinstance(value, list):
+        raise ValidationError(_("Origins must be a list."))
+    for origin in value:
+        parts = urlsplit(origin) if isinstance(origin, str) else None
+        if (
+            parts is None
+            or not parts.hostname
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+            or "*" in origin
+            or not (
+                parts.scheme == "https"
+                or (parts.scheme == "http" and parts.hostname in LOCAL_HTTP_HOSTS)
+            )
+        ):
+            raise ValidationError(
+                _("%(origin)s is not an origin (https://host[:port]) this server accepts."),
+                params={"origin": origin},
+            )
+
+
+def origin_of(uri: str) -> str | None:
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
+
+
 def validate_scopes(value: str) -> None:
     unknown = set(scope_list(value)) - set(SUPPORTED_SCOPES)
     if unknown:
@@ -111,6 +140,13 @@ class Client(models.Model):
     refresh_token_lifetime = models.PositiveIntegerField(
         null=True, blank=True, help_text="Idle seconds; empty for the server's default."
     )
+    allowed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_origins],
+        help_text="Public clients in browsers: origins that may call the token, revocation and "
+        "userinfo endpoints (CORS), besides those of the redirect URIs.",
+    )
     logo_uri = models.URLField(blank=True, help_text="Shown to people on the consent page.")
     homepage_uri = models.URLField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -123,6 +159,15 @@ class Client(models.Model):
     @property
     def is_public(self) -> bool:
         return self.client_type == self.Type.PUBLIC
+
+    def cors_origins(self) -> frozenset[str]:
+        """Where a browser may call the token, revocation and userinfo endpoints from: public
+        clients only (a browser cannot keep a secret), their redirect URIs' origins and any
+        listed explicitly."""
+        if not self.is_public:
+            return frozenset()
+        origins = {origin_of(uri) for uri in [*self.redirect_uris, *self.allowed_origins]}
+        return frozenset(origin for origin in origins if origin)
 
     def access_token_seconds(self) -> int:
         return self.access_token_lifetime or settings.ACCESS_TOKEN_LIFETIME
@@ -396,6 +441,7 @@ class SecurityEvent(models.Model):
         KEY_ROTATED = "key_rotated", _("Signing key rotated")
         IDENTITY_LINKED = "identity_linked", _("Provider account linked")
         IDENTITY_UNLINKED = "identity_unlinked", _("Provider account unlinked")
+        RATE_LIMITED = "rate_limited", _("Rate limit reached")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)

@@ -11,6 +11,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import unquote
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
@@ -24,14 +25,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from .authentication import access_token_claims, bearer_token
 from .claims import user_claims
+from .cors import for_client_origins, public_document
 from .discovery import server_metadata
-from .errors import GrantTypeUnsupported
+from .errors import GrantTypeUnsupported, TooManyRequests
+from .events import Origin
 from .keys import published_jwks
 from .models import Grant, GrantType
+from .ratelimit import rate_hit
 from .scopes import scope_list
 from .server import server
 
-View = Callable[[HttpRequest], HttpResponse]
+View = Callable[[HttpRequest, str | None], HttpResponse]
 
 # Longer values are refused rather than stored or echoed (redirect URIs, states, nonces…).
 MAX_PARAMETER_LENGTH = 4096
@@ -53,11 +57,14 @@ def check_parameters(params: QueryDict) -> None:
             raise InvalidRequestError("A request parameter is malformed.")
 
 
-def check_basic_credentials(request: HttpRequest) -> None:
-    """A malformed `Authorization: Basic` header is a failed client authentication (401)."""
+def claimed_client_id(request: HttpRequest) -> str | None:
+    """The client the request says it comes from (Basic or body), before it is verified.
+
+    A malformed `Authorization: Basic` header is a failed client authentication (401).
+    """
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic":
-        return
+        return request.POST.get("client_id")
     try:
         decoded = base64.b64decode(credentials.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
@@ -66,9 +73,20 @@ def check_basic_credentials(request: HttpRequest) -> None:
         raise InvalidClientError(status_code=401, description="Malformed Basic credentials.")
     if "client_secret" in request.POST:
         raise InvalidRequestError("Use one client authentication method, not two.")
+    return unquote(decoded.partition(":")[0])
 
 
-def form_endpoint(view: View) -> View:
+def limit(request: HttpRequest, *limits: tuple[str, str | None]) -> None:
+    """Count the request against rate limits (name, subject); 429 once one is exceeded."""
+    origin = Origin.of(request)
+    for name, subject in limits:
+        if subject:
+            verdict = rate_hit(name, subject, origin=origin)
+            if not verdict.allowed:
+                raise TooManyRequests(verdict.retry_after)
+
+
+def form_endpoint(view: View) -> Callable[[HttpRequest], HttpResponse]:
     """The boundary of a client-facing POST endpoint (token, revocation, introspection)."""
 
     @csrf_exempt
@@ -85,8 +103,8 @@ def form_endpoint(view: View) -> View:
             if request.GET:
                 raise InvalidRequestError("Send parameters in the request body, not the URL.")
             check_parameters(request.POST)
-            check_basic_credentials(request)
-            return view(request)
+            request.oauth_client_id = claimed_client_id(request)  # type: ignore[attr-defined]
+            return view(request, request.oauth_client_id)  # type: ignore[attr-defined]
         except OAuth2Error as error:
             return error_response(error)
         except (RequestDataTooBig, TooManyFieldsSent):
@@ -98,8 +116,11 @@ def form_endpoint(view: View) -> View:
     return endpoint
 
 
+@for_client_origins("POST")
 @form_endpoint
-def token(request: HttpRequest) -> HttpResponse:
+def token(request: HttpRequest, client_id: str | None) -> HttpResponse:
+    address = Origin.of(request).ip_address or "unknown"
+    limit(request, ("token_address", address), ("token_client", client_id))
     grant_type = request.POST.get("grant_type")
     if not grant_type:
         raise InvalidRequestError("Missing grant_type.")
@@ -108,22 +129,26 @@ def token(request: HttpRequest) -> HttpResponse:
     return server.create_token_response(request)
 
 
+@for_client_origins("POST")
 @form_endpoint
-def revoke(request: HttpRequest) -> HttpResponse:
+def revoke(request: HttpRequest, client_id: str | None) -> HttpResponse:
     return server.create_endpoint_response("revocation", request)
 
 
 @form_endpoint
-def introspect(request: HttpRequest) -> HttpResponse:
+def introspect(request: HttpRequest, client_id: str | None) -> HttpResponse:
+    limit(request, ("introspection_client", client_id))
     return server.create_endpoint_response("introspection", request)
 
 
 @csrf_exempt
+@for_client_origins("GET, POST")
 @require_http_methods(["GET", "POST"])
 def userinfo(request: HttpRequest) -> HttpResponse:
     """OIDC Core §5.3. The grant is looked up with the user, so a revoked grant is refused."""
     try:
         claims = access_token_claims(bearer_token(request.headers.get("Authorization", "")))
+        request.oauth_client_id = claims.get("client_id")  # type: ignore[attr-defined]
         if "openid" not in scope_list(claims.get("scope")):
             raise InsufficientScopeError()
         grant = (
@@ -141,18 +166,21 @@ def userinfo(request: HttpRequest) -> HttpResponse:
     return response
 
 
+@public_document
 @require_GET
 @cache_control(public=True, max_age=300)
 def jwks(request: HttpRequest) -> HttpResponse:
     return JsonResponse(published_jwks())
 
 
+@public_document
 @require_GET
 @cache_control(public=True, max_age=3600)
 def openid_configuration(request: HttpRequest) -> HttpResponse:
     return JsonResponse(server_metadata(openid=True))
 
 
+@public_document
 @require_GET
 @cache_control(public=True, max_age=3600)
 def oauth_authorization_server(request: HttpRequest) -> HttpResponse:

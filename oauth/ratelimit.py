@@ -1,0 +1,62 @@
+"""Rate limits, counted in the shared cache so that all instances count together.
+
+Fixed windows: a counter per (limit, subject, window) that expires with its window. Cheap (one
+cache increment in the common case), and enough to stop guessing: a burst can reach at most
+twice the limit across a window's edge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+
+from .events import NOWHERE, Kind, Origin, event_record
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after: int = 0
+
+
+def _window(limit: str, subject: str) -> tuple[str, int, int]:
+    """The counter's cache key, the limit's count and its window in seconds."""
+    count, seconds = settings.RATE_LIMITS[limit]
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"rl:{limit}:{digest}:{int(time.time() // seconds)}", count, seconds
+
+
+def _retry_after(seconds: int) -> int:
+    return max(1, int(seconds - time.time() % seconds))
+
+
+def rate_hit(limit: str, subject: str, *, origin: Origin = NOWHERE) -> Verdict:
+    """Count one against `limit` for `subject`; refused once over it. Only the first refusal of
+    a window is a security event: an attack must not write a row per request it sends."""
+    key, count, seconds = _window(limit, subject)
+    try:
+        used = cache.incr(key)
+    except ValueError:  # the window's first hit
+        used = 1 if cache.add(key, 1, timeout=seconds + 1) else cache.incr(key)
+    if used <= count:
+        return Verdict(True)
+    if used == count + 1:
+        event_record(Kind.RATE_LIMITED, origin=origin, limit=limit)
+    return Verdict(False, _retry_after(seconds))
+
+
+def rate_exceeded(limit: str, subject: str) -> Verdict:
+    """Whether `subject` is already at `limit`, without counting."""
+    key, count, seconds = _window(limit, subject)
+    if cache.get(key, 0) >= count:
+        return Verdict(False, _retry_after(seconds))
+    return Verdict(True)
+
+
+def rate_reset(limit: str, subject: str) -> None:
+    key, _, _ = _window(limit, subject)
+    cache.delete(key)
