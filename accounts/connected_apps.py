@@ -61,14 +61,14 @@ def connected_apps(user: User) -> list[ConnectedApp]:
     return sorted(apps.values(), key=lambda app: app.client.name.lower())
 
 
-@login_required
 @require_GET
+@login_required
 def apps_page(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/apps.html", {"apps": connected_apps(request.user)})
 
 
-@login_required
 @require_POST
+@login_required
 def revoke_access(request: HttpRequest, client_id: str) -> HttpResponse:
     client = get_object_or_404(Client, client_id=client_id)
     consent_withdraw(user=request.user, client=client, origin=Origin.of(request))

@@ -42,6 +42,8 @@ class LoginView(auth_views.LoginView):
         for limit, subject in self.subjects:
             verdict = rate_exceeded(limit, subject)
             if not verdict.allowed:
+                # Counted too: the first refusal of a window becomes a security event.
+                rate_hit(limit, subject, origin=Origin.of(request))
                 return self.too_many(verdict.retry_after)
         return super().post(request, *args, **kwargs)
 

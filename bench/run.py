@@ -58,6 +58,10 @@ def bench_environment() -> dict[str, str]:
         "ACCESS_TOKEN_LIFETIME": "3600",
         "DEMO_CLIENT": "false",
         "LOG_LEVEL": "WARNING",
+        # The limits are counted as always, but set far above what one load generator sends.
+        "RATE_LIMIT_TOKEN_CLIENT": "100000000/60",
+        "RATE_LIMIT_TOKEN_ADDRESS": "100000000/60",
+        "RATE_LIMIT_INTROSPECTION_CLIENT": "100000000/60",
         "DJANGO_SETTINGS_MODULE": "authserver.settings",
     }
     return env

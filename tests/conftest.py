@@ -69,7 +69,8 @@ def make_user(db: None, password_hash: str) -> Callable[..., User]:
         fields.setdefault("email_verified", True)
         fields.setdefault("first_name", username.title())
         fields.setdefault("last_name", "Example")
-        return User.objects.create(username=username, password=password_hash, **fields)
+        fields.setdefault("password", password_hash)
+        return User.objects.create(username=username, **fields)
 
     return make
 

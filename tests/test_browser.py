@@ -259,3 +259,48 @@ def test_naver_button_approve_at_the_fake_and_the_client_gets_a_code(
 
     (params,) = received
     assert params["state"] == ["naver-state"] and params["code"]
+
+
+def test_no_page_breaks_its_content_security_policy(
+    live: str,
+    upstream: Any,
+    make_user: Callable[..., User],
+    make_client: Callable[..., RegisteredClient],
+) -> None:
+    """Chromium reports every script or style the policy blocks; there must be none."""
+    make_user("operator", is_staff=True, is_superuser=True)
+    client = make_client(name="Photo printer")
+    paths = [
+        "/accounts/login/",
+        authorize_url(client),
+        "/accounts/",
+        "/accounts/apps/",
+        "/admin/",
+        "/admin/oauth/client/",
+        "/admin/oauth/client/add/",
+        f"/admin/oauth/client/{client.model.pk}/change/",
+        "/admin/oauth/securityevent/",
+        "/oauth/authorize?client_id=unknown",
+        "/demo/",
+    ]
+
+    with chromium() as browser:
+        page = browser.new_page()
+        violations: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        page.goto(f"{live}/admin/login/")
+        page.get_by_label("Username").fill("operator")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        for path in paths:
+            page.goto(live + path)
+            page.wait_for_load_state("networkidle")
+
+    assert violations == []

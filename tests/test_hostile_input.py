@@ -216,15 +216,21 @@ def test_form_endpoints_refuse_malformed_bodies(
         "/oauth/authorize",
         "/accounts/login/",
         "/healthz",
+        "/api/me",
+        "/accounts/login/naver/",
+        "/accounts/callback/naver/",
+        "/accounts/apps/",
     ],
 )
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_wrong_methods_are_refused(
-    browser: HttpClient, db: None, endpoint: str, method: str
+    browser: HttpClient, upstream: Any, endpoint: str, method: str
 ) -> None:
     response = getattr(browser, method)(endpoint)
 
-    assert response.status_code == HTTPStatus.METHOD_NOT_ALLOWED
+    # DRF authenticates before it looks at the method: an anonymous PUT is a 401 there.
+    expected = HTTPStatus.UNAUTHORIZED if endpoint == "/api/me" else HTTPStatus.METHOD_NOT_ALLOWED
+    assert response.status_code == expected
 
 
 @pytest.mark.parametrize(
@@ -254,3 +260,32 @@ def test_login_form_never_fails(browser: HttpClient, user: User, name: str) -> N
 
     assert response.status_code == HTTPStatus.OK
     assert "_auth_user_id" not in browser.session
+
+
+@pytest.mark.parametrize("name", HOSTILE_VALUES)
+@pytest.mark.parametrize("parameter", ["state", "code", "error", "error_description", "scope"])
+def test_upstream_callbacks_never_fail(
+    browser: HttpClient, upstream: Any, snapshot: Callable[[], Any], parameter: str, name: str
+) -> None:
+    before = snapshot()
+    params = {"state": "s", "code": "c", parameter: HOSTILE_VALUES[name]}
+    query = "&".join(f"{key}={value}" for key, value in params.items())
+
+    for provider in ("google", "naver", "kakao"):
+        response = browser.get(f"/accounts/callback/{provider}/?{query}&state=again")
+        assert_clean_refusal(response)
+        assert 'href="/accounts/login/' in response.content.decode()
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("decision", ["", "ALLOW", "allow\x00", "maybe", "allow" * 1000, "'\"<>"])
+def test_consent_answers_other_than_allow_or_deny_issue_nothing(
+    signed_in: HttpClient, confidential_client: RegisteredClient, decision: str
+) -> None:
+    from tests.conftest import authorize_url
+
+    response = signed_in.post(authorize_url(confidential_client), {"decision": decision})
+
+    assert response.status_code in {HTTPStatus.OK, HTTPStatus.BAD_REQUEST}
+    assert "Location" not in response
+    assert not AuthorizationCode.objects.exists()

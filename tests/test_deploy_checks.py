@@ -1,0 +1,43 @@
+"""`manage.py check --deploy`: quiet on production settings, and our own checks refuse an
+http issuer or DEBUG, and warn when there is no shared cache."""
+
+from __future__ import annotations
+
+import secrets
+
+from tests.test_settings import manage
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ISSUER": "https://auth.example.com",
+    "REDIS_URL": "redis://127.0.0.1:6379/1",
+}
+
+
+def test_check_deploy_passes_on_production_settings() -> None:
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_plain_http_issuer_is_refused_in_production() -> None:
+    result = manage("check", **{**PRODUCTION, "ISSUER": "http://auth.example.com"})
+
+    assert result.returncode != 0
+    assert "refusing to serve OAuth over plain http" in result.stderr
+
+
+def test_check_deploy_refuses_debug() -> None:
+    result = manage("check", "--deploy", **{**PRODUCTION, "DEBUG": "true"})
+
+    assert result.returncode != 0
+    assert "authserver.E001" in result.stderr + result.stdout
+
+
+def test_a_missing_shared_cache_is_warned_about() -> None:
+    env = {key: value for key, value in PRODUCTION.items() if key != "REDIS_URL"}
+
+    result = manage("check", "--deploy", REDIS_URL="", **env)
+
+    assert "authserver.W001" in result.stderr + result.stdout

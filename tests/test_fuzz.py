@@ -1,0 +1,150 @@
+"""Property-based fuzzing of every endpoint that takes input from outside (Hypothesis): whatever
+the parameters, headers and bodies, the answer is a clean 4xx (or an honest success), never a
+500, and a refused request changes no row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accounts.models import SocialIdentity, User
+from oauth.models import AuthorizationCode, Client, Consent, Grant, RefreshToken, SigningKey
+from tests.conftest import HttpsClient, RegisteredClient, basic_auth
+
+MODELS = (User, SocialIdentity, AuthorizationCode, Grant, RefreshToken, Consent, Client, SigningKey)
+FUZZ = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+NAMES = st.sampled_from([
+    "response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "prompt", "max_age",
+    "code_challenge", "code_challenge_method", "grant_type", "code", "refresh_token",
+    "code_verifier", "token", "token_type_hint", "client_secret", "request", "error", "decision",
+])  # fmt: skip
+VALUES = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=300),
+    st.sampled_from(
+        [
+            "code",
+            "openid",
+            "S256",
+            "plain",
+            "none",
+            "login",
+            "refresh_token",
+            "authorization_code",
+            "https://app.example.com/callback",
+            "0",
+            "-1",
+            "\x00",
+            "%00",
+            "'\"<>",
+            "A" * 5000,
+        ]
+    ),  # fmt: skip
+)
+PARAMS = st.lists(st.tuples(NAMES, VALUES), max_size=8)
+
+
+def snapshot() -> list[Any]:
+    return [list(model.objects.order_by("pk").values()) for model in MODELS]
+
+
+def query_string(params: list[tuple[str, str]]) -> str:
+    return "&".join(f"{quote(k)}={quote(v, safe='')}" for k, v in params)
+
+
+@pytest.fixture
+def world(
+    make_user: Callable[..., User], make_client: Callable[..., RegisteredClient], upstream: Any
+) -> dict[str, Any]:
+    user = make_user()
+    client = make_client(name="Fuzzed app")
+    browser = HttpsClient()
+    browser.force_login(user)
+    return {"browser": browser, "client": client, "before": snapshot()}
+
+
+def assert_clean(response: Any) -> None:
+    assert response.status_code < 500, (response.status_code, response.content[:300])
+
+
+@FUZZ
+@given(params=PARAMS)
+def test_authorize(world: dict[str, Any], params: list[tuple[str, str]]) -> None:
+    browser = world["browser"]
+    client = world["client"]
+    base = [("response_type", "code"), ("client_id", client.client_id)]
+    url = "/oauth/authorize?" + query_string(base + params)
+
+    allowed = False
+    for response in (browser.get(url), browser.post(url, dict(params))):
+        assert_clean(response)
+        allowed |= "code=" in response.get("Location", "")
+    if allowed:  # a well-formed request the person allowed: its consent and code are honest
+        world["before"] = snapshot()
+    assert snapshot() == world["before"]
+
+
+@FUZZ
+@given(params=PARAMS, basic=st.one_of(st.none(), st.text(max_size=80)), path=st.sampled_from(
+    ["/oauth/token", "/oauth/revoke", "/oauth/introspect"]))  # fmt: skip
+def test_form_endpoints(
+    world: dict[str, Any], params: list[tuple[str, str]], basic: str | None, path: str
+) -> None:
+    client = world["client"]
+    headers = {}
+    if basic is None:
+        headers["HTTP_AUTHORIZATION"] = basic_auth(client.client_id, client.secret or "")
+    else:
+        headers["HTTP_AUTHORIZATION"] = "Basic " + basic
+    response = world["browser"].post(
+        path, query_string(params), "application/x-www-form-urlencoded", **headers
+    )
+
+    assert_clean(response)
+    assert response["Content-Type"] == "application/json"
+    assert snapshot() == world["before"]
+
+
+@FUZZ
+@given(token=st.text(max_size=400), scheme=st.sampled_from(["Bearer", "bearer", "Basic", ""]),
+       path=st.sampled_from(["/oauth/userinfo", "/api/me"]))  # fmt: skip
+def test_bearer_endpoints(world: dict[str, Any], token: str, scheme: str, path: str) -> None:
+    header = f"{scheme} {token}".encode("utf-8", "surrogateescape").decode("latin-1")
+
+    response = HttpsClient().get(path, HTTP_AUTHORIZATION=header)
+
+    assert response.status_code in {401, 403}
+
+
+@FUZZ
+@given(params=PARAMS, provider=st.sampled_from(["google", "naver", "kakao"]))
+def test_upstream_callbacks(
+    world: dict[str, Any], params: list[tuple[str, str]], provider: str
+) -> None:
+    response = HttpsClient().get(f"/accounts/callback/{provider}/?" + query_string(params))
+
+    assert_clean(response)
+    assert snapshot() == world["before"]
+
+
+@FUZZ
+@given(params=PARAMS)
+def test_login_and_discovery(world: dict[str, Any], params: list[tuple[str, str]]) -> None:
+    browser = HttpsClient()
+    for response in (
+        browser.post("/accounts/login/", dict(params)),
+        browser.get("/accounts/login/?" + query_string(params)),
+        browser.get("/.well-known/openid-configuration?" + query_string(params)),
+        browser.get("/oauth/jwks?" + query_string(params)),
+    ):
+        assert_clean(response)
