@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from oauth.events import NOWHERE, Kind, Origin, event_record
+from oauth.events import NOWHERE, Kind, Origin, event_record, printable, storable
 from oauth.ratelimit import rate_exceeded
 
 from .models import SocialIdentity, User
@@ -71,13 +71,8 @@ def _identity_user(profile: Profile, current_user: User | None, origin: Origin) 
         user=user,
         provider=profile.provider,
         uid=profile.uid,
-        email=profile.email[:254],
-        email_verified=profile.email_verified,
-        name=profile.name[:255],
-        picture=profile.picture[:1000],
         first_login_at=now,
-        last_login_at=now,
-        raw_profile=profile.raw,
+        **_identity_fields(profile, now),
     )
     if current_user is not None:
         event_record(
@@ -87,22 +82,32 @@ def _identity_user(profile: Profile, current_user: User | None, origin: Origin) 
 
 
 def _identity_update(identity: SocialIdentity, profile: Profile, now: datetime) -> None:
-    identity.email = profile.email[:254]
-    identity.email_verified = profile.email_verified
-    identity.name = profile.name[:255]
-    identity.picture = profile.picture[:1000]
-    identity.last_login_at = now
-    identity.raw_profile = profile.raw
+    for name, value in _identity_fields(profile, now).items():
+        setattr(identity, name, value)
     identity.save()
 
 
+def _identity_fields(profile: Profile, now: datetime) -> dict[str, object]:
+    """What a provider says, made safe to store (no control characters, bounded lengths)."""
+    return {
+        "email": printable(profile.email, 254),
+        "email_verified": profile.email_verified,
+        "name": printable(profile.name, 255),
+        "picture": printable(profile.picture, 1000),
+        "last_login_at": now,
+        "raw_profile": storable(profile.raw),
+    }
+
+
 def _user_by_vouched_email(profile: Profile) -> User | None:
-    """Both sides must vouch: the provider for its email, this server for the account's."""
+    """Both sides must vouch: the provider for its email, this server for the account's. A
+    disabled account stays disabled: it is not replaced by a fresh one."""
     if not (profile.email and profile.email_verified):
         return None
-    return User.objects.filter(
-        email__iexact=profile.email, email_verified=True, is_active=True
-    ).first()
+    user = User.objects.filter(email__iexact=profile.email, email_verified=True).first()
+    if user is not None and not user.is_active:
+        raise IdentityError("inactive")
+    return user
 
 
 def _user_create(profile: Profile) -> User:
@@ -112,9 +117,9 @@ def _user_create(profile: Profile) -> User:
     email_free = not User.objects.filter(email__iexact=profile.email).exists()
     user = User(
         username=_free_username(profile),
-        email=profile.email if email_free else "",
+        email=printable(profile.email, 254) if email_free else "",
         email_verified=email_free and profile.email_verified,
-        first_name=profile.name[:150],
+        first_name=printable(profile.name, 150),
     )
     user.set_unusable_password()
     user.save()
@@ -133,6 +138,8 @@ def _free_username(profile: Profile) -> str:
 def identity_unlink(*, user: User, identity_id: int, origin: Origin = NOWHERE) -> SocialIdentity:
     """Refused for the last way to sign in: an account without a password and no other link."""
     with transaction.atomic():
+        # The account's row first: two unlinks at once must not each see the other's link.
+        User.objects.select_for_update().filter(pk=user.pk).first()
         identity = (
             SocialIdentity.objects.select_for_update().filter(pk=identity_id, user=user).first()
         )

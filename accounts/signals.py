@@ -12,6 +12,8 @@ from django.http import HttpRequest
 
 from oauth.events import Kind, Origin, event_record
 
+from .backends import user_for_login
+
 AUTH_TIME_SESSION_KEY = "auth_time"
 
 
@@ -31,12 +33,15 @@ def record_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs
 def record_failed_sign_in(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
-    """Django has already masked the password in `credentials`; only the login name is kept."""
+    """The account tried, if the login names one. What was typed is not kept: it may be a
+    password typed into the wrong field."""
     tried = credentials.get("username")
+    user = user_for_login(tried) if isinstance(tried, str) else None
     event_record(
         Kind.SIGN_IN_FAILED,
         origin=Origin.of(request),
-        username=tried if isinstance(tried, str) else "",
+        user_id=user.pk if user else None,
+        method="password",
     )
 
 

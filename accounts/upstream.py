@@ -31,6 +31,7 @@ from .providers import (
     Provider,
     UpstreamDenied,
     UpstreamError,
+    checked_profile,
     configured_provider,
 )
 from .services import IdentityError, identity_unlink, upstream_login_complete
@@ -131,7 +132,7 @@ def finish(request: HttpRequest, provider_id: str) -> HttpResponse:
             nonce=pending["nonce"],
         )
         token = provider.exchange(code=code, pending=sign_in)
-        profile = provider.profile(token=token, pending=sign_in)
+        profile = checked_profile(provider.profile(token=token, pending=sign_in))
         linking = pending["link"] and request.user.is_authenticated
         user = upstream_login_complete(
             profile=profile, current_user=request.user if linking else None, origin=origin
@@ -151,9 +152,12 @@ def failure(
     request: HttpRequest, provider: Provider, reason: str, detail: str, next_path: str = ""
 ) -> HttpResponse:
     log.warning("sign-in with %s failed: %s", provider.id, detail)
-    event_record(
-        Kind.SIGN_IN_FAILED, origin=Origin.of(request), provider=provider.id, reason=reason
-    )
+    if reason != "state":
+        # A callback without a valid state is anyone's GET: logged, but no row is written for
+        # it, or requests could fill the table.
+        event_record(
+            Kind.SIGN_IN_FAILED, origin=Origin.of(request), provider=provider.id, reason=reason
+        )
     login_url = reverse("accounts:login") + (
         f"?{urlencode({'next': next_path})}" if next_path else ""
     )

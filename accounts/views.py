@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.utils.translation import ngettext
 
 from oauth.events import Origin
-from oauth.ratelimit import rate_exceeded, rate_hit, rate_reset
+from oauth.ratelimit import address_subject, rate_give_back, rate_hit, rate_reset
 
 from .backends import user_for_login
 from .forms import LoginForm
@@ -39,31 +39,27 @@ class LoginView(auth_views.LoginView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         login = request.POST.get("username")
         self.subjects = sign_in_subjects(request, login if isinstance(login, str) else "")
+        origin = Origin.of(request)
+        # Counted before the password is checked, so that guesses sent at once all count.
         for limit, subject in self.subjects:
-            verdict = rate_exceeded(limit, subject)
+            verdict = rate_hit(limit, subject, origin=origin)
             if not verdict.allowed:
-                # Counted too: the first refusal of a window becomes a security event.
-                rate_hit(limit, subject, origin=Origin.of(request))
                 return self.too_many(verdict.retry_after)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
-        rate_reset(*self.subjects[1])  # the account's count starts again; the address's not
+        # A success was no failure: the account starts afresh, the address gets its one back.
+        (address_limit, address), (account_limit, account) = self.subjects
+        rate_reset(account_limit, account)
+        rate_give_back(address_limit, address)
         return super().form_valid(form)
 
-    def form_invalid(self, form: Any) -> HttpResponse:
-        if form.data.get("username") and form.data.get("password"):
-            origin = Origin.of(self.request)
-            for limit, subject in self.subjects:
-                rate_hit(limit, subject, origin=origin)
-        return super().form_invalid(form)
-
     def too_many(self, retry_after: int) -> HttpResponse:
-        form = self.get_form()
-        form.errors.clear()
+        """429 without checking the password (no hashing, no more events for the attempt)."""
         minutes = max(1, round(retry_after / 60))
-        form.add_error(None, too_many_message(minutes))
-        response = self.render_to_response(self.get_context_data(form=form), status=429)
+        context = self.get_context_data(form=self.form_class(request=self.request))
+        context["refusal"] = too_many_message(minutes)
+        response = self.render_to_response(context, status=429)
         response["Retry-After"] = str(retry_after)
         return response
 
@@ -74,7 +70,7 @@ def sign_in_subjects(request: HttpRequest, login: str) -> list[tuple[str, str]]:
     user = user_for_login(login) if login else None
     account = f"user:{user.pk}" if user else f"login:{login.strip().lower()}"
     return [
-        ("sign_in_address", Origin.of(request).ip_address or "unknown"),
+        ("sign_in_address", address_subject(Origin.of(request).ip_address)),
         ("sign_in_account", account),
     ]
 

@@ -125,6 +125,10 @@ ALLOWED_HOSTS = env_list(
     ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [urlsplit(ISSUER).hostname or ""],
 )
 
+# Behind exactly one proxy that appends the client's address to X-Forwarded-For: rate limits
+# and security events then see the client, not the proxy.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     # Behind a TLS-terminating proxy that sets this header (and strips it from clients).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .clients import client_grants_revoke, client_register, client_secret_rotate, client_set_active
-from .events import Origin
+from .events import Kind, Origin, event_record
 from .keys import signing_key_rotate
 from .models import (
     Client,
@@ -159,12 +159,22 @@ class ClientAdmin(admin.ModelAdmin):
             if secret is not None:
                 self.show_secret_once(request, client, secret)
             return
-        if client.is_public:
+        changed = list(form.changed_data)
+        if client.is_public and client.secret_hash:
             client.secret_hash = ""
-        client.save()
+            changed.append("secret_hash")
+        # Only what the form changed: a secret rotated meanwhile must not be written over.
+        client.save(update_fields=changed or None)
+        if "is_active" in changed:
+            kind = Kind.CLIENT_ENABLED if client.is_active else Kind.CLIENT_DISABLED
+            event_record(kind, origin=origin, client_id=client.pk)
         if not client.is_public and not client.secret_hash:
             # Became confidential: it needs a secret.
             self.show_secret_once(request, client, client_secret_rotate(client, origin=origin))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        """Registering a client hands out a secret: that takes the right to change clients."""
+        return super().has_add_permission(request) and self.has_change_permission(request)
 
     def show_secret_once(self, request: HttpRequest, client: Client, secret: str) -> None:
         setattr(request, NEW_SECRETS, [*getattr(request, NEW_SECRETS, []), (client, secret)])
@@ -274,7 +284,13 @@ class GrantAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Revoke selected grants"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Grant]) -> None:
-        revoked = sum(grant_revoke(grant_id=grant.pk) for grant in queryset)
+        origin = Origin.of(request)
+        revoked = 0
+        for grant in queryset:
+            if grant_revoke(grant_id=grant.pk):
+                revoked += 1
+                event_record(Kind.GRANTS_REVOKED, origin=origin, user_id=grant.user_id,
+                             client_id=grant.client_id, grants=1)  # fmt: skip
         self.message_user(request, _("%(count)d grants revoked.") % {"count": revoked})
 
 

@@ -10,6 +10,7 @@ import re
 import threading
 from typing import Any
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -72,6 +73,13 @@ def clients_forget() -> None:
 @receiver(post_save, sender=Client)
 @receiver(post_delete, sender=Client)
 def client_changed(sender: Any, **kwargs: Any) -> None:
+    # Now, and again after the commit: a process reloading in between would otherwise hold
+    # the old row until the next change (the admin saves inside a transaction).
+    announce_client_change()
+    transaction.on_commit(announce_client_change)
+
+
+def announce_client_change() -> None:
     clients_stamp.move()
     clients_forget()
 

@@ -21,6 +21,7 @@ PREFLIGHT_MAX_AGE = "600"
 
 def allow_origin(response: HttpResponse, origin: str) -> None:
     response["Access-Control-Allow-Origin"] = origin
+    response["Access-Control-Expose-Headers"] = "WWW-Authenticate, Retry-After"
     vary = response.get("Vary")
     response["Vary"] = f"{vary}, Origin" if vary else "Origin"
 

@@ -21,6 +21,7 @@ from .authentication import access_token_claims
 from .grants import CLIENT_AUTH_METHODS
 from .hashing import secret_hash
 from .models import Client, Grant, RefreshToken
+from .ratelimit import limit_hit
 
 
 @dataclass
@@ -114,6 +115,12 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
     """Confidential clients may introspect their own tokens; resource servers, any token."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def authenticate_endpoint_client(self, request: Any) -> Client:
+        """Counted against the client's rate limit once it has authenticated."""
+        client = super().authenticate_endpoint_client(request)
+        limit_hit("introspection_client", client.client_id, request.origin)
+        return client
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> PresentedToken | None:
         return presented_token(token_string, token_type_hint)

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from .models import SecurityEvent
@@ -19,6 +20,17 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 def printable(value: str, limit: int) -> str:
     """Outside text made safe to store: no control characters (PostgreSQL refuses NUL)."""
     return CONTROL_CHARACTERS.sub("", value)[:limit]
+
+
+def storable(value: Any) -> Any:
+    """Outside JSON made safe to store: PostgreSQL's jsonb refuses the NUL character."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, dict):
+        return {storable(str(key)): storable(item) for key, item in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,10 @@ class Origin:
         if request is None:
             return cls()
         address = request.META.get("REMOTE_ADDR", "")
+        if settings.TRUST_X_FORWARDED_FOR:
+            # Behind one proxy that appends the address it saw: the last entry is the client.
+            forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
+            address = forwarded or address
         try:
             ip_address: str | None = str(ipaddress.ip_address(address))
         except ValueError:

@@ -66,6 +66,7 @@ def validate_origins(value: object) -> None:
         if (
             parts is None
             or not parts.hostname
+            or parts.username is not None
             or parts.path not in {"", "/"}
             or parts.query
             or parts.fragment
@@ -81,9 +82,22 @@ def validate_origins(value: object) -> None:
             )
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def origin_of(uri: str) -> str | None:
-    parts = urlsplit(uri)
-    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else None
+    """The origin as a browser sends it: scheme and host in lower case, the port only when it
+    is not the scheme's default, never user information."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    suffix = f":{port}" if port and port != DEFAULT_PORTS.get(parts.scheme) else ""
+    return f"{parts.scheme.lower()}://{host.lower()}{suffix}"
 
 
 def validate_scopes(value: str) -> None:

@@ -8,12 +8,14 @@ twice the limit across a window's edge.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 
+from .errors import TooManyRequests
 from .events import NOWHERE, Kind, Origin, event_record
 
 
@@ -57,6 +59,32 @@ def rate_exceeded(limit: str, subject: str) -> Verdict:
     return Verdict(True)
 
 
+def rate_give_back(limit: str, subject: str) -> None:
+    """Take back one counted hit (one that turned out not to be what the limit counts)."""
+    key, _, _ = _window(limit, subject)
+    try:
+        cache.decr(key)
+    except ValueError:  # the window has passed
+        pass
+
+
 def rate_reset(limit: str, subject: str) -> None:
     key, _, _ = _window(limit, subject)
     cache.delete(key)
+
+
+def limit_hit(limit: str, subject: str, origin: Origin = NOWHERE) -> None:
+    """Count one against `limit`; over it, the protocol's 429 (TooManyRequests)."""
+    verdict = rate_hit(limit, subject, origin=origin)
+    if not verdict.allowed:
+        raise TooManyRequests(verdict.retry_after)
+
+
+def address_subject(ip_address: str | None) -> str:
+    """What an address's limits count: one IPv4 address, or one IPv6 /64 (a single host can
+    hold a whole /64 and would otherwise spread its guesses across it)."""
+    if not ip_address:
+        return "unknown"
+    if ":" in ip_address:
+        return str(ipaddress.ip_network(f"{ip_address}/64", strict=False))
+    return ip_address

@@ -16,6 +16,7 @@ from .endpoints import IntrospectionEndpoint, RevocationEndpoint
 from .events import Origin
 from .grants import PKCE, AuthorizationCodeGrant, OpenIDConnect, RefreshTokenGrant
 from .models import Client, RefreshToken
+from .ratelimit import address_subject, limit_hit
 from .scopes import SUPPORTED_SCOPES
 
 
@@ -45,6 +46,20 @@ class Server(AuthorizationServer):
 
     def query_client(self, client_id: str) -> Client | None:
         return active_client(client_id)
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """A client that has just authenticated at the token endpoint is counted against its
+        rate limit (over it: 429, which authlib turns into the error response); a request
+        merely naming a confidential client uses up none of its allowance."""
+        if name == "after_authenticate_client":
+            client, request = kwargs["client"], kwargs["grant"].request
+            subject = client.client_id
+            if request.auth_method == "none":
+                # Naming a public client is all its authentication: strangers must not use up
+                # its allowance, so its requests count per address too.
+                subject = f"{subject} {address_subject(request.origin.ip_address)}"
+            limit_hit("token_client", subject, request.origin)
+        super().send_signal(name, *args, **kwargs)
 
     def create_oauth2_request(self, request: HttpRequest) -> OAuth2Request:
         """authlib's request, knowing where it came from (for security events)."""

@@ -27,11 +27,11 @@ from .authentication import access_token_claims, bearer_token
 from .claims import user_claims
 from .cors import for_client_origins, public_document
 from .discovery import server_metadata
-from .errors import GrantTypeUnsupported, TooManyRequests
+from .errors import GrantTypeUnsupported
 from .events import Origin
 from .keys import published_jwks
 from .models import Grant, GrantType
-from .ratelimit import rate_hit
+from .ratelimit import address_subject, limit_hit
 from .scopes import scope_list
 from .server import server
 
@@ -76,16 +76,6 @@ def claimed_client_id(request: HttpRequest) -> str | None:
     return unquote(decoded.partition(":")[0])
 
 
-def limit(request: HttpRequest, *limits: tuple[str, str | None]) -> None:
-    """Count the request against rate limits (name, subject); 429 once one is exceeded."""
-    origin = Origin.of(request)
-    for name, subject in limits:
-        if subject:
-            verdict = rate_hit(name, subject, origin=origin)
-            if not verdict.allowed:
-                raise TooManyRequests(verdict.retry_after)
-
-
 def form_endpoint(view: View) -> Callable[[HttpRequest], HttpResponse]:
     """The boundary of a client-facing POST endpoint (token, revocation, introspection)."""
 
@@ -119,8 +109,10 @@ def form_endpoint(view: View) -> Callable[[HttpRequest], HttpResponse]:
 @for_client_origins("POST")
 @form_endpoint
 def token(request: HttpRequest, client_id: str | None) -> HttpResponse:
-    address = Origin.of(request).ip_address or "unknown"
-    limit(request, ("token_address", address), ("token_client", client_id))
+    """Counted per address here, and per client once it has authenticated (server.py): a
+    request merely naming a client must not use up that client's allowance."""
+    origin = Origin.of(request)
+    limit_hit("token_address", address_subject(origin.ip_address), origin)
     grant_type = request.POST.get("grant_type")
     if not grant_type:
         raise InvalidRequestError("Missing grant_type.")
@@ -137,7 +129,7 @@ def revoke(request: HttpRequest, client_id: str | None) -> HttpResponse:
 
 @form_endpoint
 def introspect(request: HttpRequest, client_id: str | None) -> HttpResponse:
-    limit(request, ("introspection_client", client_id))
+    """Counted per client once it has authenticated (endpoints.py)."""
     return server.create_endpoint_response("introspection", request)
 
 

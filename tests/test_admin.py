@@ -292,3 +292,27 @@ def test_staff_without_change_permission_cannot_create_or_rotate(
     confidential_client.model.refresh_from_db()
     assert confidential_client.model.secret_hash == old_hash
     assert not Client.objects.filter(name="Sneaky").exists()
+
+
+def test_disabling_through_the_form_is_recorded_too(
+    operator: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    client = confidential_client.model
+    form = client_form(name=client.name, redirect_uris=client.redirect_uris[0], is_active=None)
+
+    operator.post(f"/admin/oauth/client/{client.pk}/change/", form)
+
+    client.refresh_from_db()
+    assert not client.is_active
+    assert SecurityEvent.objects.filter(kind="client_disabled", client=client).exists()
+
+
+def test_adding_clients_takes_the_change_permission(make_user: Callable[..., User]) -> None:
+    clerk = make_user("clerk", is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_client", "view_client"])
+    )
+    browser = HttpsClient()
+    browser.force_login(clerk)
+
+    assert browser.get("/admin/oauth/client/add/").status_code == HTTPStatus.FORBIDDEN

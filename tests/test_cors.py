@@ -112,3 +112,23 @@ def test_origins_must_be_bare_https_origins(make_client: Callable[..., Registere
         with pytest.raises(ValidationError):
             validate_origins(bad)
     validate_origins(["https://spa.example", "http://localhost:3000"])
+
+
+def test_allowed_responses_expose_the_headers_apps_need(
+    browser: HttpClient, spa: RegisteredClient
+) -> None:
+    response = browser.get("/oauth/userinfo", HTTP_ORIGIN=SPA, HTTP_AUTHORIZATION="Bearer x")
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert "Access-Control-Allow-Origin" not in response  # no client named by a bad token
+    preflight = browser.options("/oauth/userinfo", HTTP_ORIGIN=SPA)
+    assert "WWW-Authenticate" in preflight["Access-Control-Expose-Headers"]
+
+
+def test_origins_are_compared_as_browsers_send_them() -> None:
+    from oauth.models import origin_of
+
+    assert origin_of("https://App.Example:443/callback") == "https://app.example"
+    assert origin_of("http://127.0.0.1:8080/cb") == "http://127.0.0.1:8080"
+    assert origin_of("https://user:pw@app.example/cb") == "https://app.example"
+    assert origin_of("https://[::1]:8443/") == "https://[::1]:8443"

@@ -152,6 +152,17 @@ def test_the_token_endpoint_is_limited_per_client(
     assert token_call(browser, other, "192.0.2.98").status_code == HTTPStatus.BAD_REQUEST
 
 
+def test_naming_a_client_without_its_secret_does_not_use_up_its_allowance(
+    browser: HttpClient, make_client: Callable[..., RegisteredClient], limits: Any
+) -> None:
+    victim = make_client()
+    impostor = RegisteredClient(victim.model, "not-the-secret")
+    for n in range(6):
+        assert token_call(browser, impostor, f"192.0.2.{n}").status_code == 401
+
+    assert token_call(browser, victim, "192.0.2.100").status_code == HTTPStatus.BAD_REQUEST
+
+
 def test_the_token_endpoint_is_limited_per_address(
     browser: HttpClient, make_client: Callable[..., RegisteredClient], limits: Any
 ) -> None:
@@ -179,3 +190,77 @@ def test_introspection_is_limited_per_client(
 
     assert [introspect().status_code for _ in range(3)] == [HTTPStatus.OK] * 3
     assert introspect().status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_a_public_clients_allowance_is_counted_per_address(
+    browser: HttpClient, make_client: Callable[..., RegisteredClient], limits: Any
+) -> None:
+    """Naming a public client is all its authentication: strangers flooding it from one
+    address must not lock out its users elsewhere."""
+    spa = make_client(public=True)
+
+    def call(address: str) -> int:
+        return browser.post(
+            "/oauth/token",
+            urlencode({"grant_type": "authorization_code", "code": "garbage",
+                       "client_id": spa.client_id}),
+            "application/x-www-form-urlencoded",
+            REMOTE_ADDR=address,
+        ).status_code  # fmt: skip
+
+    flood = [call("192.0.2.50") for _ in range(5)]
+
+    assert flood[-1] == HTTPStatus.TOO_MANY_REQUESTS
+    assert call("192.0.2.51") == HTTPStatus.BAD_REQUEST
+
+
+def test_a_refused_sign_in_checks_no_password_and_writes_no_more_rows(
+    browser: HttpClient, user: User, limits: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    for _ in range(3):
+        attempt(browser, "alice", "wrong")
+    checks: list[str] = []
+    monkeypatch.setattr(Argon2PasswordHasher, "verify", lambda *a: checks.append("x") or False)
+    failures_before = SecurityEvent.objects.filter(kind="sign_in_failed").count()
+
+    for _ in range(5):
+        assert attempt(browser, "alice", "wrong").status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+    assert checks == []
+    assert SecurityEvent.objects.filter(kind="sign_in_failed").count() == failures_before
+    # One event per limit reached (the account's, then the address's), not one per request.
+    limited = SecurityEvent.objects.filter(kind="rate_limited").values_list("detail", flat=True)
+    assert sorted(detail["limit"] for detail in limited) == ["sign_in_account", "sign_in_address"]
+
+
+def test_ipv6_addresses_are_counted_per_64(browser: HttpClient, user: User, limits: Any) -> None:
+    for host in range(6):
+        attempt(HttpsClient(), f"nobody{host}", "wrong", address=f"2001:db8:1:2::{host + 1}")
+
+    same_64 = attempt(HttpsClient(), "alice", PASSWORD, address="2001:db8:1:2::ffff")
+    other_64 = attempt(HttpsClient(), "alice", PASSWORD, address="2001:db8:1:3::1")
+
+    assert same_64.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert other_64.status_code == HTTPStatus.FOUND
+
+
+def test_behind_a_proxy_the_forwarded_address_is_counted(
+    browser: HttpClient, user: User, limits: Any, settings: Any
+) -> None:
+    settings.TRUST_X_FORWARDED_FOR = True
+
+    for name in ("a1", "a2", "a3", "a4", "a5", "a6"):
+        HttpsClient().post("/accounts/login/", {"username": name, "password": "x"},
+                           REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")  # fmt: skip
+
+    def right_password_from(client_address: str) -> Any:
+        return HttpsClient().post(
+            "/accounts/login/", {"username": "alice", "password": PASSWORD},
+            REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=client_address,
+        )  # fmt: skip
+
+    blocked, other = right_password_from("203.0.113.5"), right_password_from("203.0.113.6")
+    assert blocked.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert other.status_code == HTTPStatus.FOUND

@@ -223,14 +223,17 @@ def test_login_page_offers_only_configured_providers_in_both_languages(
 # Faults: each ends on our page, with a way back, a warning logged, nothing created.
 
 
-def assert_failed_cleanly(response: Any, reason: str, caplog: pytest.LogCaptureFixture) -> None:
+def assert_failed_cleanly(
+    response: Any, reason: str, caplog: pytest.LogCaptureFixture, *, recorded: bool = True
+) -> None:
     assert response.status_code in {HTTPStatus.BAD_REQUEST, HTTPStatus.BAD_GATEWAY}
     page = response.content.decode()
     assert f'data-reason="{reason}"' in page
     assert 'href="/accounts/login/' in page
     assert any(record.levelno == logging.WARNING for record in caplog.records)
     assert not User.objects.exists() and not SocialIdentity.objects.exists()
-    assert SecurityEvent.objects.filter(kind="sign_in_failed").exists()
+    # A callback without a valid state is anyone's GET: logged, but no row written for it.
+    assert SecurityEvent.objects.filter(kind="sign_in_failed").exists() is recorded
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -358,7 +361,7 @@ def test_state_must_be_this_sessions_fresh_and_unused(
     else:
         response = browser.get(path, params)
 
-    assert_failed_cleanly(response, "state", caplog)
+    assert_failed_cleanly(response, "state", caplog, recorded=False)
 
 
 def test_a_new_account_needs_an_email(
@@ -409,3 +412,39 @@ def test_failed_upstream_sign_in_does_not_bypass_the_password(
         .status_code
         == HTTPStatus.FOUND
     )
+
+
+def test_a_disabled_account_is_not_replaced_by_a_fresh_one(
+    browser: HttpClient, upstream: Any, make_user: Callable[..., User]
+) -> None:
+    make_user("jane", email="jane@example.com", email_verified=True, is_active=False)
+
+    response = sign_in_with(browser, "google")
+
+    assert 'data-reason="inactive"' in response.content.decode()
+    assert User.objects.count() == 1 and signed_in_user(browser) is None
+
+
+@pytest.mark.parametrize("expires_in", [{}, [1], 1e309, "soon"])
+def test_an_unreadable_token_response_is_refused(
+    browser: HttpClient, upstream: Any, expires_in: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream.naver.token_error = (200, {"access_token": "a", "token_type": "bearer",
+                                        "expires_in": expires_in})  # fmt: skip
+
+    response = sign_in_with(browser, "naver")
+
+    # Refused one way or another (the body, or the profile call with its made-up token).
+    reason = "invalid" if 'data-reason="invalid"' in response.content.decode() else "refused"
+    assert_failed_cleanly(response, reason, caplog)
+
+
+def test_odd_bytes_from_a_provider_are_not_stored(browser: HttpClient, upstream: Any) -> None:
+    upstream.naver.user.update(name="Bad\x00Name\x07", nickname="n\x00")
+    upstream.naver.user["extra"] = {"key\x00": ["v\x00"]}
+
+    sign_in_with(browser, "naver")
+
+    identity = SocialIdentity.objects.get()
+    assert identity.name == "BadName"
+    assert identity.raw_profile["response"]["extra"] == {"key": ["v"]}

@@ -11,6 +11,7 @@ from .base import (
     UpstreamInvalid,
     UpstreamRefused,
     UpstreamUnavailable,
+    checked_profile,
 )
 from .google import Google
 from .kakao import Kakao
@@ -30,6 +31,6 @@ def configured_provider(provider_id: str) -> Provider | None:
 
 __all__ = [
     "PROVIDERS", "Pending", "Profile", "Provider", "UpstreamDenied", "UpstreamError",
-    "UpstreamInvalid", "UpstreamRefused", "UpstreamUnavailable", "configured_provider",
-    "configured_providers",
+    "UpstreamInvalid", "UpstreamRefused", "UpstreamUnavailable", "checked_profile",
+    "configured_provider", "configured_providers",
 ]  # fmt: skip

@@ -8,7 +8,7 @@ response becomes a `Profile`.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -36,6 +36,17 @@ class Profile:
     name: str = ""
     picture: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+def checked_profile(profile: Profile) -> Profile:
+    """A profile fit to look accounts up by: a printable uid of sane length, and an email only
+    if it is one (a provider's odd bytes must not reach the database)."""
+    if not profile.uid or len(profile.uid) > 255 or not profile.uid.isprintable():
+        raise UpstreamInvalid("profile: unusable uid")
+    email = profile.email
+    if email and (len(email) > 254 or not email.isprintable() or "@" not in email):
+        return replace(profile, email="", email_verified=False)
+    return profile
 
 
 @dataclass(frozen=True)
@@ -142,8 +153,9 @@ class Provider:
             raise UpstreamUnavailable("token endpoint: timed out") from None
         except requests.RequestException as error:
             raise UpstreamUnavailable(f"token endpoint: {type(error).__name__}") from None
-        except ValueError as error:
-            raise UpstreamInvalid(f"token endpoint: {error}") from None
+        except (ValueError, TypeError, OverflowError, KeyError) as error:
+            # A body authlib cannot read: not JSON, or an expires_in of {} or 1e309…
+            raise UpstreamInvalid(f"token endpoint: {type(error).__name__}: {error}") from None
         if not isinstance(token.get("access_token"), str):
             raise UpstreamInvalid("token endpoint: no access_token")
         return dict(token)
