@@ -36,8 +36,8 @@ GUNICORN = os.environ.get(
     "BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 4"
 ).split()
 WRK = ["--threads", "1", "--connections", "8", "--timeout", "10s"]
-SLICE_SECONDS = 2
-PAIRS = 7
+SLICE_SECONDS = 1
+PAIRS = 11
 WARMUP_SECONDS = 2
 MINT_SECONDS = 10
 
