@@ -41,6 +41,7 @@ PAIRS = 11
 WARMUP_SECONDS = 2
 MINT_SECONDS = 10
 
+FLOOR_RUNS: list[dict[str, Any]] = []  # every slice of the floor, for its own row
 TARGETS = {"api_me": 0.8, "token_refresh": 0.2, "token_code": 0.2, "authorize": 0.15}
 
 
@@ -263,6 +264,12 @@ def main() -> None:
             results["token_code"] = paired("token_code", floor, code_runs)
             results["token_refresh"] = paired("token_refresh", floor, refresh_runs)
 
+    middle = sorted(FLOOR_RUNS, key=lambda run: run["requests_per_second"])[len(FLOOR_RUNS) // 2]
+    results = {
+        "floor": {**middle, "floor_requests_per_second": middle["requests_per_second"],
+                  "ratio_to_floor": 1.0},
+        **results,
+    }  # fmt: skip
     for name, result in results.items():
         if name in TARGETS:
             result["target"] = TARGETS[name]
@@ -282,6 +289,7 @@ def paired(name: str, floor: dict[str, Any], runs: list[dict[str, Any]]) -> dict
     pairs = []
     for request in runs:
         base, measured = measure(SLICE_SECONDS, **floor), measure(SLICE_SECONDS, **request)
+        FLOOR_RUNS.append(base)
         pairs.append(
             (measured["requests_per_second"] / base["requests_per_second"], base, measured)
         )
