@@ -45,21 +45,21 @@ bench: $(VENV)/.installed wrk
 	$(PY) bench/run.py
 
 wrk:
-	@command -v wrk >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	  else \
-	    echo "make bench needs wrk: sudo apt-get install wrk" >&2; exit 1; \
-	  fi; }
+	$(call debian_package,wrk,make bench needs wrk)
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	$(call debian_package,chromium,The browser tests need Chromium)
+
+# A Debian package, installed when its command is missing (as root); else how to get it.
+define debian_package
+	@command -v $(1) >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(1) >/dev/null; \
 	  else \
-	    echo "The browser tests need Chromium: sudo apt-get install chromium" >&2; exit 1; \
+	    echo "$(2): sudo apt-get install $(1)" >&2; exit 1; \
 	  fi; }
+endef
 
 clean:
 	rm -rf $(VENV) .pytest_cache staticfiles
