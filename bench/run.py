@@ -37,7 +37,9 @@ GUNICORN = os.environ.get(
 ).split()
 WRK = ["--threads", "1", "--connections", "8", "--timeout", "10s"]
 SLICE_SECONDS = 1
-PAIRS = 11
+PAIRS = int(os.environ.get("BENCH_PAIRS", "11"))
+# For working on one path: BENCH_ONLY=token_refresh,token_code measures just those.
+ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 WARMUP_SECONDS = 2
 MINT_SECONDS = 10
 
@@ -248,10 +250,11 @@ def main() -> None:
         floor = {"path": "/ping"}
         for request in (floor, api_me, introspect, authorize):
             wrk(WARMUP_SECONDS, **request)
+        requests_by_name = {"api_me": api_me, "introspection": introspect, "authorize": authorize}
         results = {
-            "api_me": paired("api_me", floor, [api_me] * PAIRS),
-            "introspection": paired("introspection", floor, [introspect] * PAIRS),
-            "authorize": paired("authorize", floor, [authorize] * PAIRS),
+            name: paired(name, floor, [request] * PAIRS)
+            for name, request in requests_by_name.items()
+            if selected(name)
         }
         with tempfile.TemporaryDirectory() as scratch:
             codes, refresh_tokens = Path(scratch) / "codes", Path(scratch) / "refresh"
@@ -261,8 +264,10 @@ def main() -> None:
             refresh_runs = [{**refresh, "values": chunk} for chunk in split(refresh_tokens, PAIRS)]
             mint(codes, MINT_SECONDS, capture="code=([^&]+)", **authorize)  # fresh: codes expire
             code_runs = [{**code_exchange, "values": chunk} for chunk in split(codes, PAIRS)]
-            results["token_code"] = paired("token_code", floor, code_runs)
-            results["token_refresh"] = paired("token_refresh", floor, refresh_runs)
+            if selected("token_code"):
+                results["token_code"] = paired("token_code", floor, code_runs)
+            if selected("token_refresh"):
+                results["token_refresh"] = paired("token_refresh", floor, refresh_runs)
 
     middle = sorted(FLOOR_RUNS, key=lambda run: run["requests_per_second"])[len(FLOOR_RUNS) // 2]
     results = {
@@ -276,8 +281,13 @@ def main() -> None:
             result["meets_target"] = result["ratio_to_floor"] >= TARGETS[name]
     report = {"machine": machine(), "results": results,
               "seconds": round(time.monotonic() - started)}  # fmt: skip
-    (ROOT / "bench" / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    if not ONLY:  # a partial run leaves the full figures alone
+        (ROOT / "bench" / "results.json").write_text(json.dumps(report, indent=2) + "\n")
     print_table(report)
+
+
+def selected(name: str) -> bool:
+    return not ONLY or name in ONLY
 
 
 def paired(name: str, floor: dict[str, Any], runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -332,10 +342,8 @@ def print_table(report: dict[str, Any]) -> None:
               f"{result['p99_ms']:>7} {result['floor_requests_per_second']:>8} "
               f"{result['ratio_to_floor']:>8}  {verdict}")  # fmt: skip
     machine = report["machine"]
-    print(
-        f"\n{machine['cores']} cores, {machine['cpu']}; took {report['seconds']} s; "
-        "written to bench/results.json"
-    )
+    written = "not written (BENCH_ONLY)" if ONLY else "written to bench/results.json"
+    print(f"\n{machine['cores']} cores, {machine['cpu']}; took {report['seconds']} s; {written}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """Rate limits, counted in the shared cache so that all instances count together.
 
 Fixed windows: a counter per (limit, subject, window) that expires with its window. Cheap (one
-cache increment in the common case), and enough to stop guessing: a burst can reach at most
-twice the limit across a window's edge.
+round trip to Redis per hit), and enough to stop guessing: a burst can reach at most twice the
+limit across a window's edge.
 """
 
 from __future__ import annotations
@@ -11,7 +11,9 @@ import hashlib
 import ipaddress
 import time
 from dataclasses import dataclass
+from functools import cache as once
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 
@@ -32,6 +34,28 @@ def _window(limit: str, subject: str) -> tuple[str, int, int]:
     return f"rl:{limit}:{digest}:{int(time.time() // seconds)}", count, seconds
 
 
+@once
+def _redis(url: str) -> redis.Redis:
+    """One client per process (it holds a pool); Django's cache makes a new one per call."""
+    return redis.Redis.from_url(url)
+
+
+def _count(key: str, seconds: int) -> int:
+    """Add one to the counter and return it. In Redis, INCR and EXPIRE go in one round trip, on
+    the key Django's cache would use, so the cache reads and resets the same counter."""
+    if not settings.REDIS_URL:
+        try:
+            return cache.incr(key)
+        except ValueError:  # the window's first hit
+            return 1 if cache.add(key, 1, timeout=seconds + 1) else cache.incr(key)
+    stored_key = cache.make_and_validate_key(key)
+    pipeline = _redis(settings.REDIS_URL).pipeline(transaction=False)
+    pipeline.incr(stored_key)
+    pipeline.expire(stored_key, seconds + 1, nx=True)
+    used, _ = pipeline.execute()
+    return int(used)
+
+
 def _retry_after(seconds: int) -> int:
     return max(1, int(seconds - time.time() % seconds))
 
@@ -40,10 +64,7 @@ def rate_hit(limit: str, subject: str, *, origin: Origin = NOWHERE) -> Verdict:
     """Count one against `limit` for `subject`; refused once over it. Only the first refusal of
     a window is a security event: an attack must not write a row per request it sends."""
     key, count, seconds = _window(limit, subject)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # the window's first hit
-        used = 1 if cache.add(key, 1, timeout=seconds + 1) else cache.incr(key)
+    used = _count(key, seconds)
     if used <= count:
         return Verdict(True)
     if used == count + 1:

@@ -264,3 +264,18 @@ def test_behind_a_proxy_the_forwarded_address_is_counted(
     blocked, other = right_password_from("203.0.113.5"), right_password_from("203.0.113.6")
     assert blocked.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert other.status_code == HTTPStatus.FOUND
+
+
+def test_a_counter_lives_only_as_long_as_its_window(limits: Any, settings: Any) -> None:
+    """Counters must not pile up in the shared store: each expires with its window."""
+    from django.core.cache import cache
+
+    from oauth.ratelimit import _redis, _window, rate_hit
+
+    rate_hit("token_client", "a-client")
+    key, _, seconds = _window("token_client", "a-client")
+    assert cache.get(key) == 1
+    if settings.REDIS_URL:
+        assert 0 < _redis(settings.REDIS_URL).ttl(cache.make_and_validate_key(key)) <= seconds + 1
+    rate_hit("token_client", "a-client")
+    assert cache.get(key) == 2
