@@ -191,6 +191,11 @@ if DATABASE_URL:
         DATABASES = {
             "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
         }
+        if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+            # Parameters bound by the server, and statements a connection runs again and again
+            # prepared: the token endpoint's lookups are then planned once per connection, not
+            # once per request (PgBouncer in transaction mode needs max_prepared_statements).
+            DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None
 else:

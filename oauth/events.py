@@ -68,7 +68,21 @@ def event_record(
     **detail: Any,
 ) -> None:
     """One INSERT. `detail` holds small facts (a username tried, a count), never a secret."""
-    SecurityEvent.objects.create(
+    security_event(kind, origin=origin, user_id=user_id, client_id=client_id, **detail).save(
+        force_insert=True
+    )
+
+
+def security_event(
+    kind: str,
+    *,
+    origin: Origin = NOWHERE,
+    user_id: uuid.UUID | str | None = None,
+    client_id: int | None = None,
+    **detail: Any,
+) -> SecurityEvent:
+    """An event not saved yet, for a flow that writes it in the same statement as its rows."""
+    return SecurityEvent(
         kind=kind,
         user_id=user_id,
         client_id=client_id,

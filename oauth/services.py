@@ -5,27 +5,27 @@ Single use is left to the database, so that of two racing requests exactly one w
 lock held across the request: a code is used up by inserting its grant (a unique column), a
 refresh token by a conditional UPDATE (`... WHERE used_at IS NULL`).
 
-The token flows run without a transaction, to spend no round trips on BEGIN and COMMIT: that
-first write is the commit point, and a failure after it leaves only an inert row (a grant with
-no refresh token, a used refresh token without a successor), never a usable credential.
+The token flows' statements are in rows.py: on PostgreSQL each token response writes its rows
+and its security event in one statement, so it is all or nothing without spending round trips
+on BEGIN and COMMIT.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 
-from .events import NOWHERE, Kind, Origin, event_record
+from . import rows
+from .events import NOWHERE, Kind, Origin, event_record, security_event
 from .hashing import secret_hash
 from .models import (
     AuthorizationCode,
@@ -78,11 +78,7 @@ def code_create(
 
 def code_find(*, code: str, client: Client, origin: Origin = NOWHERE) -> AuthorizationCode | None:
     """The unexpired code issued to `client`; a code already used is a replay."""
-    found = (
-        AuthorizationCode.objects.select_related("user", "grant")
-        .filter(code_hash=secret_hash(code), client=client)
-        .first()
-    )
+    found = rows.code_with_grant(secret_hash(code), client.pk)
     if found is None or found.is_expired:
         return None
     found.client = client  # the row matched it; no need to load it again
@@ -99,42 +95,35 @@ def code_exchange(
     refresh_token: str | None,
     origin: Origin = NOWHERE,
 ) -> Grant:
-    """Use up the code by starting its grant, then store the grant's first refresh token."""
+    """Use up the code by starting its grant, with the grant's first refresh token."""
     now = timezone.now()
-    try:
-        with standalone_statement():
-            grant = Grant.objects.create(
-                id=grant_id,
-                user_id=code.user_id,
-                client_id=code.client_id,
-                scope=code.scope,
-                auth_time=code.auth_time,
-                created_at=now,
-                expires_at=now + timedelta(seconds=settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME),
-                authorization_code=code,
-            )
-    except IntegrityError:
-        # The code's grant already exists: a concurrent exchange of the same code won.
-        code_replay_detected(code=code, origin=origin)
-        raise CodeReplayed from None
+    grant = Grant(
+        id=grant_id,
+        user_id=code.user_id,
+        client_id=code.client_id,
+        scope=code.scope,
+        auth_time=code.auth_time,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME),
+        authorization_code=code,
+    )
+    first_token = None
     if refresh_token is not None:
-        RefreshToken.objects.create(
+        first_token = RefreshToken(
             token_hash=secret_hash(refresh_token),
             grant=grant,
             created_at=now,
             expires_at=refresh_token_expiry(grant, code.client, now),
         )
-    event_record(
+    event = security_event(
         Kind.TOKENS_ISSUED, origin=origin, user_id=code.user_id, client_id=code.client_id,
         grant=str(grant_id), scope=code.scope,
     )  # fmt: skip
+    if not rows.grant_start(grant, first_token, event):
+        # The code's grant already exists: a concurrent exchange of the same code won.
+        code_replay_detected(code=code, origin=origin)
+        raise CodeReplayed
     return grant
-
-
-def standalone_statement() -> AbstractContextManager[Any]:
-    """A statement that may fail on a constraint. In autocommit (production) it stands alone;
-    inside a transaction it gets a savepoint, so the failure does not abort the transaction."""
-    return transaction.atomic() if connection.in_atomic_block else nullcontext()
 
 
 def code_replay_detected(*, code: AuthorizationCode, origin: Origin = NOWHERE) -> None:
@@ -156,11 +145,7 @@ def code_replay_detected(*, code: AuthorizationCode, origin: Origin = NOWHERE) -
 
 def refresh_token_find(*, refresh_token: str, origin: Origin = NOWHERE) -> RefreshToken | None:
     """The refresh token if it may be used now; a rotated one is theft and revokes its grant."""
-    found = (
-        RefreshToken.objects.select_related("grant__user")
-        .filter(token_hash=secret_hash(refresh_token))
-        .first()
-    )
+    found = rows.refresh_token_with_grant(secret_hash(refresh_token))
     if found is None:
         return None
     if found.used_at is not None:
@@ -176,24 +161,21 @@ def refresh_token_rotate(
 ) -> None:
     """Mark `old` used and add `new_token` to the same grant; only one racer can win."""
     now = timezone.now()
-    # Only the row's own columns in the WHERE: PostgreSQL re-checks those against the row a
-    # concurrent winner committed, but not a join or subquery (which would let both through).
-    claimed = RefreshToken.objects.filter(pk=old.pk, used_at__isnull=True).update(used_at=now)
-    if not claimed:
-        # Unused when read a moment ago, used now: a concurrent request with the same token won
-        # (a retry, a second tab). Refused, but not theft: the winner's new tokens must live.
-        # Presenting it again later is reuse, caught by refresh_token_find.
-        raise RefreshTokenReused
-    RefreshToken.objects.create(
+    successor = RefreshToken(
         token_hash=secret_hash(new_token),
         grant=old.grant,
         created_at=now,
         expires_at=refresh_token_expiry(old.grant, client, now),
     )
-    event_record(
+    event = security_event(
         Kind.TOKENS_REFRESHED, origin=origin, user_id=old.grant.user_id, client_id=client.pk,
         grant=str(old.grant_id),
     )  # fmt: skip
+    if not rows.refresh_token_rotate(old, successor, event):
+        # Unused when read a moment ago, used now: a concurrent request with the same token won
+        # (a retry, a second tab). Refused, but not theft: the winner's new tokens must live.
+        # Presenting it again later is reuse, caught by refresh_token_find.
+        raise RefreshTokenReused
 
 
 def refresh_token_reuse_detected(*, token: RefreshToken, origin: Origin = NOWHERE) -> None:
