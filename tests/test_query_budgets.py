@@ -139,3 +139,19 @@ def test_api_me(
         )
 
     assert response.status_code == 200
+
+
+def test_the_token_endpoints_statements_are_prepared_once_per_connection(
+    setting_up: dict[str, Any],
+) -> None:
+    """Planning them on every request would cost PostgreSQL more than running them."""
+    tokens = exchange(setting_up)
+    for _ in range(6):
+        data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+        tokens = token_post(setting_up["browser"], setting_up["client"], data).json()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("WHERE t.token_hash = $1" in statement for statement in prepared)
+    assert any("WITH claimed AS (UPDATE" in statement for statement in prepared)
