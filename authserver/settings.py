@@ -210,7 +210,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "authserver.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "authserver",
         }

@@ -11,9 +11,7 @@ import hashlib
 import ipaddress
 import time
 from dataclasses import dataclass
-from functools import cache as once
 
-import redis
 from django.conf import settings
 from django.core.cache import cache
 
@@ -34,12 +32,6 @@ def _window(limit: str, subject: str) -> tuple[str, int, int]:
     return f"rl:{limit}:{digest}:{int(time.time() // seconds)}", count, seconds
 
 
-@once
-def _redis(url: str) -> redis.Redis:
-    """One client per process (it holds a pool); Django's cache makes a new one per call."""
-    return redis.Redis.from_url(url)
-
-
 def _count(key: str, seconds: int) -> int:
     """Add one to the counter and return it. In Redis, INCR and EXPIRE go in one round trip, on
     the key Django's cache would use, so the cache reads and resets the same counter."""
@@ -49,7 +41,7 @@ def _count(key: str, seconds: int) -> int:
         except ValueError:  # the window's first hit
             return 1 if cache.add(key, 1, timeout=seconds + 1) else cache.incr(key)
     stored_key = cache.make_and_validate_key(key)
-    pipeline = _redis(settings.REDIS_URL).pipeline(transaction=False)
+    pipeline = cache.client(write=True).pipeline(transaction=False)
     pipeline.incr(stored_key)
     pipeline.expire(stored_key, seconds + 1, nx=True)
     used, _ = pipeline.execute()

@@ -1,12 +1,12 @@
-"""The token endpoint's reads and writes, as SQL written out once instead of compiled per request.
+"""The hot paths' reads and writes, as SQL written out once instead of compiled per request.
 
-The token endpoint is CPU-bound, and Django compiles a queryset to SQL every time it runs: for
-the joined lookup of a refresh token that costs several times what PostgreSQL spends answering
-it (see README, Benchmark). So these few statements are built here from the models' metadata,
-and their rows become model instances the way the ORM makes them (with the database's own
-converters). On PostgreSQL the writes of one token response are a single statement, through
-data-modifying WITH clauses: all or nothing, one round trip, one commit. Elsewhere (SQLite, for a
-first look) they are the ORM's statements, one after another.
+The token and authorization endpoints are CPU-bound, and Django compiles a queryset to SQL every
+time it runs: for the joined lookup of a refresh token that costs several times what PostgreSQL
+spends answering it (see README, Benchmark). So these few statements are built here from the
+models' metadata, and their rows become model instances the way the ORM makes them (with the
+database's own converters). On PostgreSQL the writes of one token response are a single
+statement, through data-modifying WITH clauses: all or nothing, one round trip, one commit.
+Elsewhere (SQLite, for a first look) they are the ORM's statements, one after another.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.db.models import Field, Model
 
 from accounts.models import User
 
-from .models import AuthorizationCode, Grant, RefreshToken, SecurityEvent
+from .models import AuthorizationCode, Consent, Grant, RefreshToken, SecurityEvent
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
@@ -119,6 +119,56 @@ def refresh_token_with_grant(token_hash: str) -> RefreshToken | None:
     _cache(its_grant, "user", user.instance(user_values, db))
     _cache(found, "grant", its_grant)
     return found  # type: ignore[no-any-return]
+
+
+def user(user_pk: Any) -> User | None:
+    """The person with this primary key: read on every request a session is signed in to."""
+    db = connections[DEFAULT_DB_ALIAS]
+    users = shape(User, db)
+    primary_key = User._meta.pk
+    assert primary_key is not None
+    row = _fetch_one(
+        db,
+        f"SELECT {users.select('u')} FROM {users.table} u "
+        f"WHERE u.{db.ops.quote_name(primary_key.column)} = %s",
+        [primary_key.get_db_prep_value(primary_key.to_python(user_pk), db)],
+    )
+    return None if row is None else users.instance(row, db)  # type: ignore[no-any-return]
+
+
+def consent(user_pk: Any, client_pk: int) -> Consent | None:
+    """What a person has allowed a client, if anything: one SELECT."""
+    db = connections[DEFAULT_DB_ALIAS]
+    consents = shape(Consent, db)
+    row = _fetch_one(
+        db,
+        f"SELECT {consents.select('c')} FROM {consents.table} c "
+        "WHERE c.user_id = %s AND c.client_id = %s",
+        [user_pk, client_pk],
+    )
+    return None if row is None else consents.instance(row, db)  # type: ignore[no-any-return]
+
+
+def insert(instance: M) -> M:
+    """Insert a new row, as save(force_insert=True) would, without compiling the statement."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "postgresql":
+        instance.save(force_insert=True)
+        return instance
+    rows = shape(type(instance), db)
+    columns, placeholders, params = rows.insertion(instance, db)
+    primary_key = instance._meta.pk
+    assert primary_key is not None
+    row = _fetch_one(
+        db,
+        f"INSERT INTO {rows.table} ({columns}) VALUES ({placeholders}) "
+        f"RETURNING {db.ops.quote_name(primary_key.column)}",
+        params,
+    )
+    assert row is not None
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, db.alias
+    return instance
 
 
 def code_with_grant(code_hash: str, client_pk: int) -> AuthorizationCode | None:

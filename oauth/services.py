@@ -61,18 +61,20 @@ def code_create(
     auth_time: int,
 ) -> AuthorizationCode:
     now = timezone.now()
-    return AuthorizationCode.objects.create(
-        code_hash=secret_hash(code),
-        client=client,
-        user=user,
-        redirect_uri=redirect_uri,
-        scope=scope,
-        nonce=nonce,
-        code_challenge=code_challenge,
-        code_challenge_method=code_challenge_method,
-        auth_time=datetime.fromtimestamp(auth_time, tz=UTC),
-        created_at=now,
-        expires_at=now + timedelta(seconds=settings.AUTHORIZATION_CODE_LIFETIME),
+    return rows.insert(
+        AuthorizationCode(
+            code_hash=secret_hash(code),
+            client=client,
+            user=user,
+            redirect_uri=redirect_uri,
+            scope=scope,
+            nonce=nonce,
+            code_challenge=code_challenge,
+            code_challenge_method=code_challenge_method,
+            auth_time=datetime.fromtimestamp(auth_time, tz=UTC),
+            created_at=now,
+            expires_at=now + timedelta(seconds=settings.AUTHORIZATION_CODE_LIFETIME),
+        )
     )
 
 
@@ -200,7 +202,7 @@ def grant_revoke(*, grant_id: uuid.UUID) -> bool:
 
 
 def consent_covers(*, user: User, client: Client, scope: str) -> bool:
-    consent = Consent.objects.filter(user=user, client=client).first()
+    consent = rows.consent(user.pk, client.pk)
     return consent is not None and consent.covers(scope)
 
 

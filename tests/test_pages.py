@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from http import HTTPStatus
 
 import pytest
@@ -40,6 +41,24 @@ def test_inactive_person_cannot_sign_in(browser: HttpClient, make_user: object) 
     browser.post("/accounts/login/", {"username": "bob", "password": PASSWORD})
 
     assert "_auth_user_id" not in browser.session
+
+
+def test_a_person_deactivated_while_signed_in_is_signed_out(
+    signed_in: HttpClient, user: User
+) -> None:
+    assert signed_in.get("/accounts/").context["user"] == user
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    assert signed_in.get("/accounts/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_session_naming_no_account_is_signed_out(browser: HttpClient, user: User) -> None:
+    session = browser.session
+    session["_auth_user_id"] = str(uuid.uuid4())
+    session["_auth_user_backend"] = "accounts.backends.UsernameOrEmailBackend"
+    session.save()
+
+    assert browser.get("/accounts/")["Location"].startswith("/accounts/login/")
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "http:/evil"])

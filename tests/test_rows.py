@@ -1,9 +1,10 @@
-"""The token endpoint's hand-written statements (oauth/rows.py): they read what the ORM would
+"""The hot paths' hand-written statements (oauth/rows.py): they read what the ORM would
 read, write what the ORM would write, and on PostgreSQL a token response's rows and its security
 event are written all together or not at all."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from accounts.models import User
 from oauth import rows, services
 from oauth.events import Kind, security_event
 from oauth.hashing import generate_secret, secret_hash
-from oauth.models import AuthorizationCode, Grant, RefreshToken, SecurityEvent
+from oauth.models import AuthorizationCode, Consent, Grant, RefreshToken, SecurityEvent
 from tests.conftest import RegisteredClient
 
 
@@ -41,6 +42,33 @@ def code(user: User, confidential_client: RegisteredClient) -> AuthorizationCode
 
 def exchange(code: AuthorizationCode, refresh_token: str | None = "first") -> Grant:
     return services.code_exchange(code=code, grant_id=Grant().id, refresh_token=refresh_token)
+
+
+def test_an_inserted_row_is_the_row_save_would_write(code: AuthorizationCode) -> None:
+    stored = AuthorizationCode.objects.get(pk=code.pk)
+
+    assert code.pk is not None and not code._state.adding
+    assert fields(stored) == fields(code)
+
+
+def test_a_person_is_read_as_the_orm_reads_them(user: User) -> None:
+    found = rows.user(str(user.pk))
+
+    assert found is not None and model_to_dict(found) == model_to_dict(user)
+    assert rows.user(str(uuid.uuid4())) is None
+
+
+def test_a_consent_is_read_as_the_orm_reads_it(
+    user: User, confidential_client: RegisteredClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    services.consent_grant(user=user, client=confidential_client.model, scope="openid email")
+
+    found = rows.consent(user.pk, confidential_client.model.pk)
+
+    assert found is not None
+    assert fields(found) == fields(Consent.objects.get(user=user))
+    assert found.covers("email") and not found.covers("profile")
+    assert rows.consent(user.pk, make_client().model.pk) is None
 
 
 def test_a_code_is_read_with_its_person(code: AuthorizationCode, user: User) -> None:

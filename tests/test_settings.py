@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,3 +79,16 @@ def test_authlib_debug_logs_never_show_tokens() -> None:
     import logging
 
     assert logging.getLogger("authlib.oauth2.rfc6749.grants").getEffectiveLevel() >= logging.INFO
+
+
+def test_the_redis_cache_keeps_its_client_between_operations(settings: Any) -> None:
+    """Django's own Redis cache builds a client per operation; ours holds on to it."""
+    if not settings.REDIS_URL:
+        pytest.skip("REDIS_URL is not set")
+    from django.core.cache import cache
+
+    client = cache.client(write=True)
+    cache.set("client-reuse", 1)
+
+    assert cache.get("client-reuse") == 1
+    assert cache.client(write=True) is client and cache.client() is client
