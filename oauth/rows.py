@@ -95,6 +95,12 @@ def _split(row: Sequence[Any], *shapes: Shape) -> list[Sequence[Any]]:
     return parts
 
 
+def _prep(model: type[Model], field_name: str, value: Any, db: BaseDatabaseWrapper) -> Any:
+    """A value as the ORM would send it to the database in a lookup on `field_name`."""
+    field = model._meta.get_field(field_name)
+    return field.get_db_prep_value(field.to_python(value), db)  # type: ignore[union-attr]
+
+
 def _fetch_one(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Sequence[Any] | None:
     with db.cursor() as cursor:
         cursor.execute(sql, params)
@@ -131,7 +137,7 @@ def user(user_pk: Any) -> User | None:
         db,
         f"SELECT {users.select('u')} FROM {users.table} u "
         f"WHERE u.{db.ops.quote_name(primary_key.column)} = %s",
-        [primary_key.get_db_prep_value(primary_key.to_python(user_pk), db)],
+        [_prep(User, primary_key.name, user_pk, db)],
     )
     return None if row is None else users.instance(row, db)  # type: ignore[no-any-return]
 
@@ -144,7 +150,7 @@ def consent(user_pk: Any, client_pk: int) -> Consent | None:
         db,
         f"SELECT {consents.select('c')} FROM {consents.table} c "
         "WHERE c.user_id = %s AND c.client_id = %s",
-        [user_pk, client_pk],
+        [_prep(Consent, "user", user_pk, db), _prep(Consent, "client", client_pk, db)],
     )
     return None if row is None else consents.instance(row, db)  # type: ignore[no-any-return]
 
