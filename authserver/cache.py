@@ -17,13 +17,13 @@ from django.core.cache.backends import redis as django_redis
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._clients: dict[int, redis.Redis] = {}
+        self._clients: dict[int, redis.Redis] = {}  # id of a connection pool → its client
 
     def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
-        index = self._get_connection_pool_index(write)
-        client = self._clients.get(index)
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients.setdefault(index, super().get_client(key, write=write))
+            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
 
 

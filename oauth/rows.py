@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
+from django.db.models.expressions import DatabaseDefault
 
 from accounts.models import User
 
@@ -39,6 +40,10 @@ class Shape:
     columns: tuple[str, ...]
     converters: tuple[tuple[int, Any, tuple[Converter, ...]], ...]
 
+    def column(self, name: str) -> str:
+        """The quoted column of the field called `name`."""
+        return self.columns[[field.name for field in self.fields].index(name)]
+
     def select(self, alias: str) -> str:
         return ", ".join(f"{alias}.{column}" for column in self.columns)
 
@@ -55,10 +60,13 @@ class Shape:
         (an automatic primary key left to the database)."""
         names, values = [], []
         for field, column in zip(self.fields, self.columns, strict=True):
-            if field.primary_key and getattr(instance, field.attname) is None:
+            if field.generated or (field.primary_key and getattr(instance, field.attname) is None):
                 continue
+            value = field.pre_save(instance, add=True)
+            if isinstance(value, DatabaseDefault):
+                continue  # the column left out, so the database's default applies
             names.append(column)
-            values.append(field.get_db_prep_save(field.pre_save(instance, add=True), db))
+            values.append(field.get_db_prep_save(value, db))
         return ", ".join(names), ", ".join(["%s"] * len(names)), values
 
 
@@ -149,7 +157,7 @@ def consent(user_pk: Any, client_pk: int) -> Consent | None:
     row = _fetch_one(
         db,
         f"SELECT {consents.select('c')} FROM {consents.table} c "
-        "WHERE c.user_id = %s AND c.client_id = %s",
+        f"WHERE c.{consents.column('user')} = %s AND c.{consents.column('client')} = %s",
         [_prep(Consent, "user", user_pk, db), _prep(Consent, "client", client_pk, db)],
     )
     return None if row is None else consents.instance(row, db)  # type: ignore[no-any-return]

@@ -53,9 +53,11 @@ def test_a_person_deactivated_while_signed_in_is_signed_out(
 
 
 def test_a_session_naming_no_account_is_signed_out(browser: HttpClient, user: User) -> None:
+    """Even with a real account's session hash beside it: only the id names the person."""
     session = browser.session
     session["_auth_user_id"] = str(uuid.uuid4())
     session["_auth_user_backend"] = "accounts.backends.UsernameOrEmailBackend"
+    session["_auth_user_hash"] = user.get_session_auth_hash()
     session.save()
 
     assert browser.get("/accounts/")["Location"].startswith("/accounts/login/")

@@ -45,10 +45,12 @@ def exchange(code: AuthorizationCode, refresh_token: str | None = "first") -> Gr
 
 
 def test_an_inserted_row_is_the_row_save_would_write(code: AuthorizationCode) -> None:
-    stored = AuthorizationCode.objects.get(pk=code.pk)
+    twin = AuthorizationCode(**{**fields(code), "id": None, "code_hash": secret_hash("twin")})
+    twin.save(force_insert=True)
 
-    assert code.pk is not None and not code._state.adding
-    assert fields(stored) == fields(code)
+    inserted, saved = (fields(AuthorizationCode.objects.get(pk=each.pk)) for each in (code, twin))
+    assert code.pk is not None and not code._state.adding and fields(code) == inserted
+    assert {**inserted, "id": None, "code_hash": None} == {**saved, "id": None, "code_hash": None}
 
 
 def test_a_person_is_read_as_the_orm_reads_them(user: User) -> None:
