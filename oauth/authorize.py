@@ -118,7 +118,8 @@ def authorize(request: HttpRequest) -> HttpResponse:
         else:
             grant_user = None
     grant.request.auth_time = int(session_auth_time(request) or time.time())
-    return server.create_authorization_response(request, grant_user=grant_user, grant=grant)
+    # The request authlib built while validating, not a second one.
+    return server.create_authorization_response(grant.request, grant_user=grant_user, grant=grant)
 
 
 def refuse(request: HttpRequest, error: OAuth2Error, *, redirect_uri: str | None) -> HttpResponse:

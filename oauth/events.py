@@ -42,8 +42,16 @@ class Origin:
 
     @classmethod
     def of(cls, request: HttpRequest | None) -> Origin:
+        """Where `request` came from, worked out once per request (several layers ask)."""
         if request is None:
             return cls()
+        known: Origin | None = getattr(request, "_origin", None)
+        if known is None:
+            known = request._origin = cls._of(request)  # type: ignore[attr-defined]
+        return known
+
+    @classmethod
+    def _of(cls, request: HttpRequest) -> Origin:
         address = request.META.get("REMOTE_ADDR", "")
         if settings.TRUST_X_FORWARDED_FOR:
             # Behind one proxy that appends the address it saw: the last entry is the client.

@@ -137,30 +137,25 @@ def refresh_token_with_grant(token_hash: str) -> RefreshToken | None:
 
 def user(user_pk: Any) -> User | None:
     """The person with this primary key: read on every request a session is signed in to."""
-    db = connections[DEFAULT_DB_ALIAS]
-    users = shape(User, db)
-    primary_key = User._meta.pk
-    assert primary_key is not None
-    row = _fetch_one(
-        db,
-        f"SELECT {users.select('u')} FROM {users.table} u "
-        f"WHERE u.{db.ops.quote_name(primary_key.column)} = %s",
-        [_prep(User, primary_key.name, user_pk, db)],
-    )
-    return None if row is None else users.instance(row, db)  # type: ignore[no-any-return]
+    return _row(User, id=user_pk)
 
 
 def consent(user_pk: Any, client_pk: int) -> Consent | None:
-    """What a person has allowed a client, if anything: one SELECT."""
+    """What a person has allowed a client, if anything."""
+    return _row(Consent, user=user_pk, client=client_pk)
+
+
+def _row(model: type[M], **equal: Any) -> M | None:
+    """The one row of `model` whose fields have these values: one SELECT."""
     db = connections[DEFAULT_DB_ALIAS]
-    consents = shape(Consent, db)
+    rows = shape(model, db)
     row = _fetch_one(
         db,
-        f"SELECT {consents.select('c')} FROM {consents.table} c "
-        f"WHERE c.{consents.column('user')} = %s AND c.{consents.column('client')} = %s",
-        [_prep(Consent, "user", user_pk, db), _prep(Consent, "client", client_pk, db)],
+        f"SELECT {rows.select('r')} FROM {rows.table} r WHERE "
+        + " AND ".join(f"r.{rows.column(name)} = %s" for name in equal),
+        [_prep(model, name, value, db) for name, value in equal.items()],
     )
-    return None if row is None else consents.instance(row, db)  # type: ignore[no-any-return]
+    return None if row is None else rows.instance(row, db)  # type: ignore[no-any-return]
 
 
 def insert(instance: M) -> M:
