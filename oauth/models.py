@@ -284,13 +284,20 @@ class Grant(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
+def unique_hash(field: str, name: str) -> models.UniqueConstraint:
+    """Codes and tokens are found by the exact hash of what was presented. Declared as a
+    constraint rather than `unique=True`, which on PostgreSQL adds a LIKE-pattern index beside
+    the unique one: no exact lookup uses it, and every token response would write to it."""
+    return models.UniqueConstraint(fields=[field], name=name)
+
+
 class AuthorizationCode(models.Model):
     """An issued code, kept after use so that a replay can be detected (RFC 6749 §4.1.2).
 
     It is used once it has started a grant (`Grant.authorization_code`).
     """
 
-    code_hash = models.CharField(max_length=64, unique=True)
+    code_hash = models.CharField(max_length=64)
     client = models.ForeignKey(Client, on_delete=models.CASCADE)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     redirect_uri = models.TextField(blank=True)
@@ -301,6 +308,9 @@ class AuthorizationCode(models.Model):
     auth_time = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [unique_hash("code_hash", "code_hash_unique")]
 
     def __str__(self) -> str:
         return f"code for {self.client} ({self.code_hash[:8]}…)"
@@ -341,11 +351,14 @@ class AuthorizationCode(models.Model):
 class RefreshToken(models.Model):
     """One refresh token of a grant. Rotation marks it used; presenting it again is theft."""
 
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64)
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="refresh_tokens")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [unique_hash("token_hash", "refresh_token_hash_unique")]
 
     def __str__(self) -> str:
         return f"refresh token {self.token_hash[:8]}…"
@@ -458,7 +471,7 @@ class SecurityEvent(models.Model):
         RATE_LIMITED = "rate_limited", _("Rate limit reached")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    kind = models.CharField(max_length=32, choices=Kind.choices, db_index=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -469,6 +482,9 @@ class SecurityEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # For the admin's list by kind, newest first. (A plain index on `kind` would also
+        # bring a LIKE-pattern index that no query uses, maintained on every event.)
+        indexes = [models.Index(fields=["kind", "-created_at"], name="event_kind_recent")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -157,3 +157,24 @@ def test_the_token_endpoints_statements_are_prepared_once_per_connection(
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert any("WHERE t.token_hash = $1" in statement for statement in prepared)
     assert any("WITH claimed AS (UPDATE" in statement for statement in prepared)
+
+
+def test_the_tables_token_responses_write_carry_no_unused_index() -> None:
+    """Each token response inserts into these tables, and each index is one more write. A
+    LIKE-pattern index (what unique=True or db_index=True adds to a text column on PostgreSQL)
+    serves no query of theirs: hashes and kinds are only ever compared whole."""
+    tables = ["oauth_authorizationcode", "oauth_grant", "oauth_refreshtoken", "oauth_securityevent"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s) AND indexdef LIKE %s",
+            [tables, "%pattern_ops%"],
+        )
+        assert cursor.fetchall() == []
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname IN (%s, %s)",
+            ["refresh_token_hash_unique", "code_hash_unique"],
+        )
+        assert [definition.startswith("CREATE UNIQUE INDEX") for (definition,) in cursor] == [
+            True,
+            True,
+        ]
