@@ -81,11 +81,14 @@ def signing_key_private(signing_key: SigningKey) -> Key:
 
 
 def signing_key_activate_first(*, algorithm: str) -> None:
-    """Make sure an active key exists for `algorithm`; safe when processes race to do it."""
+    """Make sure an active key exists for `algorithm`, with the next one published beside it,
+    so that even the first rotation activates a key verifiers have already fetched. Safe when
+    processes race to do it."""
     if not SigningKey.objects.filter(algorithm=algorithm, state=SigningKey.State.ACTIVE).exists():
         try:
             with transaction.atomic():
                 signing_key_create(algorithm=algorithm, state=SigningKey.State.ACTIVE)
+                signing_key_create(algorithm=algorithm, state=SigningKey.State.NEXT)
         except IntegrityError:
             pass  # another process activated one first; the unique constraint kept it single
     keys_changed()
@@ -134,11 +137,12 @@ def keys_changed() -> None:
 
 
 def verification_window() -> timedelta:
-    """How long a retired key must stay published: the longest life of a token it signed."""
+    """How long a retired key must stay published: the longest life of a token it signed. The
+    last of those may be signed up to SHARED_CACHE_CHECK_INTERVAL seconds after the rotation, by
+    a process that has not looked at the stamp yet."""
     longest_client = Client.objects.aggregate(longest=Max("access_token_lifetime"))["longest"]
-    return timedelta(
-        seconds=max(settings.ACCESS_TOKEN_LIFETIME, settings.ID_TOKEN_LIFETIME, longest_client or 0)
-    )
+    longest = max(settings.ACCESS_TOKEN_LIFETIME, settings.ID_TOKEN_LIFETIME, longest_client or 0)
+    return timedelta(seconds=longest + settings.SHARED_CACHE_CHECK_INTERVAL)
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,11 @@ def key_ring(*, recheck: bool = False) -> KeyRing:
     ring = _holder.ring
     if ring is None or moved or time.time() >= ring.expires_at:
         with _holder.lock:
-            ring = _holder.ring = KeyRing.load()
+            try:
+                ring = _holder.ring = KeyRing.load()
+            except Exception:
+                keys_stamp.forget()  # so the next request loads them again, not the old ones
+                raise
     return ring
 
 

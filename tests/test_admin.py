@@ -222,7 +222,7 @@ def test_signing_keys_show_no_private_part_and_rotate(
     confidential_client: RegisteredClient,
 ) -> None:
     exchange(confidential_client)
-    key = SigningKey.objects.get()
+    key = SigningKey.objects.get(state=SigningKey.State.ACTIVE)
 
     detail = operator.get(f"/admin/oauth/signingkey/{key.pk}/change/").content.decode()
     action(operator, "signingkey", "rotate", [key.pk])

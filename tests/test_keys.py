@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
+from django.db import OperationalError
 from django.test import Client as HttpClient
 
 from oauth import keys
@@ -21,6 +22,10 @@ from tests.conftest import RegisteredClient
 
 def kid_of(token: str) -> str:
     return pyjwt.get_unverified_header(token)["kid"]
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    return pyjwt.decode(token, options={"verify_signature": False})
 
 
 def published(browser: HttpClient) -> list[str]:
@@ -59,13 +64,17 @@ def test_rotation_activates_a_new_key_and_keeps_the_old_one_published(
         assert response.status_code == 200
 
 
+@pytest.mark.parametrize("rotations_before", [0, 1])
 def test_next_key_is_published_before_it_signs(
     exchange: Callable[..., dict[str, Any]],
     confidential_client: RegisteredClient,
     browser: HttpClient,
+    rotations_before: int,
 ) -> None:
+    """The first rotation too: the first key comes with its successor already published."""
     exchange(confidential_client)
-    rotate()
+    for _ in range(rotations_before):
+        rotate()
     upcoming = SigningKey.objects.get(state=SigningKey.State.NEXT).kid
     assert upcoming in published(browser)
 
@@ -81,12 +90,60 @@ def test_retired_key_leaves_the_jwks_when_its_last_token_has_expired(
 ) -> None:
     old = exchange(confidential_client)
     rotate()
-    window = max(settings.ACCESS_TOKEN_LIFETIME, settings.ID_TOKEN_LIFETIME)
+    # Its last token may be signed by a process that notices the rotation a little late.
+    longest = max(settings.ACCESS_TOKEN_LIFETIME, settings.ID_TOKEN_LIFETIME)
+    window = longest + settings.SHARED_CACHE_CHECK_INTERVAL
 
-    with time_machine.travel(time.time() + window - 5):
+    with time_machine.travel(claims_of(old["access_token"])["exp"] - 1):
+        response = browser.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {old['access_token']}")
+        assert response.status_code == 200
+    with time_machine.travel(time.time() + window - 1):
         assert kid_of(old["access_token"]) in published(browser)
-    with time_machine.travel(time.time() + window + 5):
+    with time_machine.travel(time.time() + window + 1):
         assert kid_of(old["access_token"]) not in published(browser)
+
+
+def test_a_token_signed_just_before_a_process_noticed_the_rotation_lives_its_whole_life(
+    exchange: Callable[..., dict[str, Any]],
+    confidential_client: RegisteredClient,
+    browser: HttpClient,
+) -> None:
+    old_kid = kid_of(exchange(confidential_client)["access_token"])
+    stale, stale_stamp = keys.key_ring(), keys.keys_stamp.seen
+    rotate()  # through another process: this one has not looked at the stamp yet
+    keys._holder.ring = stale
+    keys.keys_stamp.seen, keys.keys_stamp.checked_at = stale_stamp, time.monotonic()
+
+    with time_machine.travel(time.time() + settings.SHARED_CACHE_CHECK_INTERVAL - 1):
+        late = exchange(confidential_client)["access_token"]
+    assert kid_of(late) == old_kid
+    keys.key_ring_forget()  # the process catches up
+
+    with time_machine.travel(claims_of(late)["exp"] - 1):
+        response = browser.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {late}")
+    assert response.status_code == 200
+
+
+def test_a_failed_reload_of_the_keys_is_tried_again_by_the_next_request(
+    exchange: Callable[..., dict[str, Any]],
+    confidential_client: RegisteredClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    exchange(confidential_client)
+    stale, stale_stamp = keys.key_ring(), keys.keys_stamp.seen
+    activated, _ = keys.signing_key_rotate(algorithm="RS256")  # through another process
+    keys._holder.ring, keys.keys_stamp.seen = stale, stale_stamp
+    load = keys.KeyRing.load
+
+    def database_gone(cls: type[keys.KeyRing]) -> keys.KeyRing:
+        raise OperationalError("the database went away for a moment")
+
+    monkeypatch.setattr(keys.KeyRing, "load", classmethod(database_gone))
+    with pytest.raises(OperationalError):
+        keys.key_ring(recheck=True)
+    monkeypatch.setattr(keys.KeyRing, "load", load)
+
+    assert keys.key_ring().signing["RS256"].kid == activated.kid
 
 
 def test_a_process_with_stale_keys_picks_up_a_rotation_without_restart(

@@ -120,11 +120,12 @@ def test_first_token_creates_a_signing_key_published_in_the_jwks(
 
     tokens = exchange(confidential_client)
 
-    stored = SigningKey.objects.get()
-    assert stored.state == SigningKey.State.ACTIVE
+    stored = SigningKey.objects.get(state=SigningKey.State.ACTIVE)
+    upcoming = SigningKey.objects.get(state=SigningKey.State.NEXT)  # published ahead of use
+    assert SigningKey.objects.count() == 2
     assert jwt.get_unverified_header(tokens["access_token"])["kid"] == stored.kid
     published = browser.get("/oauth/jwks").json()["keys"]
-    assert [key["kid"] for key in published] == [stored.kid]
+    assert [key["kid"] for key in published] == [stored.kid, upcoming.kid]
     assert not {"d", "p", "q", "dp", "dq", "qi"} & published[0].keys()  # public parts only
     assert "PRIVATE KEY" not in stored.private_key_encrypted  # encrypted at rest
 
@@ -133,8 +134,9 @@ def test_jwks_is_served_before_any_token_exists(browser: HttpClient, db: None) -
     response = browser.get("/oauth/jwks")
 
     keys = response.json()["keys"]
-    assert len(keys) == 1
-    assert keys[0]["kty"] == "RSA" and keys[0]["use"] == "sig" and keys[0]["alg"] == "RS256"
+    assert len(keys) == 2  # the active key and the next one
+    for key in keys:
+        assert key["kty"] == "RSA" and key["use"] == "sig" and key["alg"] == "RS256"
     assert "max-age" in response["Cache-Control"]
 
 
