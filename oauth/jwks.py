@@ -1,43 +1,61 @@
 """Verification keys for access tokens, from this server's key ring or from a JWKS URL.
 
-A resource server that runs apart from this server sets ACCESS_TOKEN_JWKS_URL: the keys are
-fetched once, kept in memory, and fetched again when a token names an unknown `kid`, at most
-once a minute, so garbage tokens cannot turn into a flood of requests to the JWKS.
+A resource server that runs apart from this server sets ACCESS_TOKEN_JWKS_URL. The keys are
+fetched when first needed and kept in memory for as long as the JWKS response's Cache-Control
+allows (five minutes when it says nothing, an hour at most), so that a key the issuer stops
+publishing (retired, or withdrawn after a compromise) stops being trusted here too. A token that
+names an unknown `kid` makes them fetched early. Either way at most once a minute, so garbage
+tokens cannot turn into a flood of requests to the JWKS; and a failed fetch keeps the keys held
+(the issuer's outage must not stop the API) until the next try.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
+from typing import Any
 
 import requests
 from django.conf import settings
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, RSAKey
 
 Key = RSAKey | ECKey
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT = 5
+MAX_AGE = re.compile(r"(?:^|[,\s])max-age=(\d+)", re.IGNORECASE)
 
 
 class RemoteJWKS:
-    def __init__(self, url: str, *, min_refresh_interval: float = 60.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_refresh_interval: float = 60.0,
+        default_max_age: float = 300.0,
+        longest_max_age: float = 3600.0,
+    ) -> None:
         self.url = url
         self.min_refresh_interval = min_refresh_interval
+        self.default_max_age = default_max_age
+        self.longest_max_age = longest_max_age
         self.keys: dict[str, Key] = {}
-        self.fetched_at: float | None = None
+        self.fetched_at: float | None = None  # the last try, whether it worked or not
+        self.fresh_until = float("-inf")
         self.lock = threading.Lock()
 
     def find(self, kid: str) -> Key | None:
         key = self.keys.get(kid)
-        if key is not None:
+        if key is not None and time.time() < self.fresh_until:
             return key
         with self.lock:
-            due = self.fetched_at is None or (
-                time.time() - self.fetched_at >= self.min_refresh_interval
-            )
-            if due and kid not in self.keys:
+            now = time.time()
+            wanted = kid not in self.keys or now >= self.fresh_until
+            allowed = self.fetched_at is None or now - self.fetched_at >= self.min_refresh_interval
+            if wanted and allowed:
                 self.fetch()
         return self.keys.get(kid)
 
@@ -46,11 +64,44 @@ class RemoteJWKS:
         try:
             response = requests.get(self.url, timeout=FETCH_TIMEOUT)
             response.raise_for_status()
-            key_set = KeySet.import_key_set(response.json())
+            self.keys = signature_keys(response.json())
         except (requests.RequestException, ValueError) as error:
             log.warning("could not fetch the JWKS at %s: %s", self.url, error)
             return
-        self.keys = {key.kid: key for key in key_set.keys if key.kid}  # type: ignore[misc]
+        self.fresh_until = self.fetched_at + self.max_age(response.headers.get("Cache-Control"))
+
+    def max_age(self, cache_control: str | None) -> float:
+        """How long a response with this Cache-Control may be used, within our bounds."""
+        directives = (cache_control or "").lower()
+        found = MAX_AGE.search(directives)
+        if "no-store" in directives or "no-cache" in directives:
+            seconds = 0.0
+        else:
+            seconds = float(found.group(1)) if found else self.default_max_age
+        return min(max(seconds, self.min_refresh_interval), self.longest_max_age)
+
+
+KEY_TYPES: dict[str, type[Key]] = {"RSA": RSAKey, "EC": ECKey}  # never a shared secret
+
+
+def signature_keys(document: Any) -> dict[str, Key]:
+    """The public signature keys of a JWK Set, by kid. Keys that cannot be understood are
+    skipped, as RFC 7517 §5 asks; a document that is no JWK Set at all is a ValueError."""
+    entries = document.get("keys") if isinstance(document, dict) else None
+    if not isinstance(entries, list):
+        raise ValueError("the document is not a JWK Set")
+    found: dict[str, Key] = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+            continue
+        key_type, kid = KEY_TYPES.get(entry.get("kty")), entry.get("kid")  # type: ignore[arg-type]
+        if key_type is None or not isinstance(kid, str) or not kid:
+            continue
+        try:
+            found[kid] = key_type.import_key(entry)
+        except (JoseError, ValueError, TypeError, KeyError):
+            continue
+    return found
 
 
 _remote: dict[str, RemoteJWKS] = {}

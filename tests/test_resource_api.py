@@ -176,36 +176,62 @@ def test_bad_tokens_are_401_invalid_token_without_a_query(
     assert 'error="invalid_token"' in response["WWW-Authenticate"]
 
 
-def test_id_token_is_not_an_access_token(browser: HttpClient, tokens: dict[str, Any]) -> None:
-    assert call_me(browser, tokens["id_token"]).status_code == HTTPStatus.UNAUTHORIZED
+def assert_invalid_token(response: Any) -> None:
+    """RFC 6750 §3.1: 401, the error in the body and in WWW-Authenticate."""
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+def test_id_token_is_not_an_access_token(
+    browser: HttpClient, tokens: dict[str, Any], django_assert_num_queries: Any
+) -> None:
+    """Its audience is the client, and its typ is not at+jwt: either alone refuses it."""
+    id_claims = claims_of(tokens["id_token"])
+    with django_assert_num_queries(0):
+        assert_invalid_token(call_me(browser, tokens["id_token"]))
+        # With the API's audience and every access token claim, a JWT typ is still refused.
+        as_if_for_the_api = {**claims_of(tokens["access_token"]), **id_claims}
+        as_if_for_the_api["aud"] = settings.ACCESS_TOKEN_AUDIENCE
+        assert_invalid_token(call_me(browser, forge(as_if_for_the_api, typ="JWT")))
 
 
 @pytest.mark.parametrize(
     "header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "bearer", "Token abc", "Bearer \x7f"]
 )
-def test_malformed_authorization_headers(browser: HttpClient, db: None, header: str) -> None:
-    response = browser.get("/api/me", HTTP_AUTHORIZATION=header)
+def test_malformed_authorization_headers(
+    browser: HttpClient, db: None, header: str, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(0):
+        response = browser.get("/api/me", HTTP_AUTHORIZATION=header)
 
-    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert_invalid_token(response)
 
 
-def test_huge_authorization_header(browser: HttpClient, db: None) -> None:
-    response = browser.get("/api/me", HTTP_AUTHORIZATION="Bearer " + "x" * 100_000)
+def test_huge_authorization_header(
+    browser: HttpClient, db: None, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(0):
+        response = browser.get("/api/me", HTTP_AUTHORIZATION="Bearer " + "x" * 100_000)
 
-    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert_invalid_token(response)
 
 
 class JWKSServer(BaseHTTPRequestHandler):
     """A resource server's view of the issuer: only its JWKS URL. Counts the fetches."""
 
-    document: dict[str, Any]
+    document: Any  # served as JSON; a str is served as it is
     fetches: list[float]
+    cache_control: str | None = None
 
     def do_GET(self) -> None:  # noqa: N802
         self.fetches.append(time.time())
-        body = json.dumps(self.document).encode()
+        document = self.document
+        body = (document if isinstance(document, str) else json.dumps(document)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
+        if self.cache_control is not None:
+            self.send_header("Cache-Control", self.cache_control)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -262,3 +288,65 @@ def test_unknown_kid_refetches_the_jwks_at_most_once_a_minute(
         clock.shift(61)
         assert call_me(browser, unknown).status_code == HTTPStatus.OK
     assert len(remote_jwks.fetches) == 3
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "fresh_for"),
+    [("public, max-age=300", 300), (None, 300), ("max-age=120", 120), ("no-store", 60)],
+)
+def test_a_key_the_issuer_stops_publishing_stops_being_trusted(
+    browser: HttpClient,
+    tokens: dict[str, Any],
+    remote_jwks: Any,
+    cache_control: str | None,
+    fresh_for: int,
+) -> None:
+    """A retired key, or one withdrawn after a compromise, is dropped once the JWKS response
+    may no longer be used (its max-age, five minutes without one, an hour at most), even though
+    no token names an unknown kid."""
+    remote_jwks.cache_control = cache_control
+    assert call_me(browser, tokens["access_token"]).status_code == HTTPStatus.OK
+    remote_jwks.document = {"keys": []}
+
+    with time_machine.travel(time.time() + fresh_for - 10) as clock:
+        assert call_me(browser, tokens["access_token"]).status_code == HTTPStatus.OK
+        assert len(remote_jwks.fetches) == 1
+        clock.shift(20)
+        assert_invalid_token(call_me(browser, tokens["access_token"]))
+    assert len(remote_jwks.fetches) == 2
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"nope": 1},
+        [1, 2],
+        {"keys": "x"},
+        {"keys": [{"kty": "RSA"}]},
+        {"keys": [{"kty": "oct", "k": "c2hhcmVkLXNlY3JldA", "kid": "shared"}]},
+        "<html>not JSON</html>",
+    ],
+)
+def test_a_broken_jwks_is_a_401_never_a_500(
+    browser: HttpClient, tokens: dict[str, Any], remote_jwks: Any, document: Any
+) -> None:
+    remote_jwks.document = document
+
+    assert_invalid_token(call_me(browser, tokens["access_token"]))
+    assert len(remote_jwks.fetches) == 1
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "seconds"),
+    [
+        ("public, max-age=300", 300),
+        ("max-age=86400", 3600),  # an hour at most: a withdrawn key must not live for a day
+        ("max-age=5", 60),  # and a minute at least: the JWKS is not fetched per request
+        ("no-cache", 60),
+        ("private, no-store", 60),
+        ("public", 300),
+        (None, 300),
+    ],
+)
+def test_how_long_a_fetched_jwks_is_used(cache_control: str | None, seconds: int) -> None:
+    assert jwks.RemoteJWKS("https://issuer.example/jwks").max_age(cache_control) == seconds
