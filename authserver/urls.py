@@ -22,6 +22,9 @@ urlpatterns = [
     path("oauth/", include("oauth.urls")),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin has no sign-in form of its own: operators sign in like everyone else, through
+    # the one form with the failed-attempt limits and the account lock (accounts.views).
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
     path("api/me", api.Me.as_view(), name="api-me"),
     path("healthz", oauth_views.healthz, name="healthz"),

@@ -16,7 +16,7 @@ from django.test import Client as HttpClient
 from accounts.models import User
 from oauth.hashing import secret_matches
 from oauth.models import Client, Grant, SecurityEvent, SigningKey
-from tests.conftest import HttpsClient, RegisteredClient, basic_auth
+from tests.conftest import PASSWORD, HttpsClient, RegisteredClient, basic_auth
 
 SECRET = re.compile(r'<code class="client-secret">([^<]+)</code>')
 
@@ -316,3 +316,21 @@ def test_adding_clients_takes_the_change_permission(make_user: Callable[..., Use
     browser.force_login(clerk)
 
     assert browser.get("/admin/oauth/client/add/").status_code == HTTPStatus.FORBIDDEN
+
+
+def test_the_admin_signs_in_only_through_the_form_with_the_limits(
+    make_user: Callable[..., User],
+) -> None:
+    """Django's own admin sign-in would let staff passwords be guessed past the failed-attempt
+    limits and the account lock (test_rate_limits.py): it only sends people to the real form."""
+    make_user("root", is_staff=True, is_superuser=True)
+    browser = HttpsClient()
+
+    answer = browser.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+    visit = browser.get("/admin/", follow=True)
+
+    assert answer.status_code == HTTPStatus.FOUND
+    assert answer["Location"] == "/accounts/login/?next=/admin/"
+    assert "_auth_user_id" not in browser.session
+    assert visit.redirect_chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
+    assert visit.templates[0].name == "accounts/login.html"
