@@ -8,12 +8,13 @@ from datetime import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
+from oauth.clients import CLIENT_ID_SHAPE
 from oauth.events import Origin
 from oauth.models import Client, Consent, Grant
 from oauth.scopes import SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES, scope_list
@@ -70,6 +71,8 @@ def apps_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def revoke_access(request: HttpRequest, client_id: str) -> HttpResponse:
+    if not CLIENT_ID_SHAPE.fullmatch(client_id):
+        raise Http404  # a NUL, say, must not reach the database
     client = get_object_or_404(Client, client_id=client_id)
     consent_withdraw(user=request.user, client=client, origin=Origin.of(request))
     messages.success(request, _("%(app)s can no longer act for you.") % {"app": client.name})

@@ -7,6 +7,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from django.test import Client as HttpClient
 
 from oauth.models import Consent, Grant
@@ -70,6 +71,11 @@ def test_revoking_needs_post_csrf_and_touches_only_ones_own_grants(
     assert bob.get(f"/accounts/apps/{confidential_client.client_id}/revoke").status_code == 405
     assert bob.post(f"/accounts/apps/{confidential_client.client_id}/revoke").status_code == 403
     assert Grant.objects.get().revoked_at is None
+
+
+@pytest.mark.parametrize("client_id", ["a%00b", "no-such-app", "x" * 65, "%ED%95%9C"])
+def test_revoking_an_app_that_is_not_there_is_a_404(signed_in: HttpClient, client_id: str) -> None:
+    assert signed_in.post(f"/accounts/apps/{client_id}/revoke").status_code == 404
 
 
 def test_page_needs_sign_in_and_speaks_korean(browser: HttpClient, signed_in: HttpClient) -> None:
