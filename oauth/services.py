@@ -248,8 +248,12 @@ def tokens_clear(*, batch_size: int = 1000) -> dict[str, int]:
         "authorization codes": _delete_in_batches(
             AuthorizationCode.objects.filter(expires_at__lte=now), batch_size
         ),
+        # A grant is what marks its code used: it stays while the code could still be presented.
         "grants": _delete_in_batches(
-            Grant.objects.filter(Q(revoked_at__isnull=False) | Q(expires_at__lte=now)), batch_size
+            Grant.objects.filter(Q(revoked_at__isnull=False) | Q(expires_at__lte=now)).exclude(
+                authorization_code__expires_at__gt=now
+            ),
+            batch_size,
         ),
     }
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
+from io import StringIO
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.management import call_command
 from django.test import Client as HttpClient
 
 from accounts.models import User
@@ -436,6 +438,10 @@ def test_replayed_code_fails_and_revokes_the_tokens_of_its_first_use(
     assert replay.status_code == HTTPStatus.BAD_REQUEST
     assert replay.json()["error"] == "invalid_grant"
     assert refresh.json()["error"] == "invalid_grant"
+    assert Grant.objects.get().revoked_at is not None
+    # Clearing revoked grants must not make the code look unused while it is still live.
+    call_command("cleartokens", stdout=StringIO())
+    assert token_request(data, auth=auth).json()["error"] == "invalid_grant"
     assert Grant.objects.get().revoked_at is not None
 
 
