@@ -64,6 +64,14 @@ def assert_clean_refusal(response: Any) -> None:
     )
 
 
+def assert_oauth_error(response: Any) -> None:
+    """RFC 6749 §5.2: a JSON error that no cache keeps."""
+    assert_clean_refusal(response)
+    assert response["Content-Type"] == "application/json", response.content[:300]
+    assert response.json()["error"]
+    assert response["Cache-Control"] == "no-store"
+
+
 @pytest.mark.parametrize("name", HOSTILE_VALUES)
 @pytest.mark.parametrize(
     "parameter",
@@ -202,7 +210,7 @@ def test_form_endpoints_refuse_malformed_bodies(
         HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret),
     )
 
-    assert_clean_refusal(response)
+    assert_oauth_error(response)
     assert snapshot() == before
 
 
