@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from authlib.oauth2.rfc6749 import InvalidRequestError
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from authlib.oauth2.rfc7009 import RevocationEndpoint as BaseRevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as BaseIntrospectionEndpoint
@@ -101,7 +102,16 @@ def presented_token(token: str, token_type_hint: str | None) -> PresentedToken |
     return None
 
 
-class RevocationEndpoint(BaseRevocationEndpoint):
+class TokenHintIsAHint:
+    """RFC 7009 §2.1, RFC 7662 §2.1: a `token_type_hint` this server does not know is ignored
+    and the token looked up as every type (authlib refuses it with unsupported_token_type)."""
+
+    def check_params(self, request: Any, client: Client) -> None:
+        if "token" not in request.form:
+            raise InvalidRequestError("Missing token.")
+
+
+class RevocationEndpoint(TokenHintIsAHint, BaseRevocationEndpoint):
     CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> PresentedToken | None:
@@ -111,7 +121,7 @@ class RevocationEndpoint(BaseRevocationEndpoint):
         services.grant_revoke(grant_id=token.grant.id)
 
 
-class IntrospectionEndpoint(BaseIntrospectionEndpoint):
+class IntrospectionEndpoint(TokenHintIsAHint, BaseIntrospectionEndpoint):
     """Confidential clients may introspect their own tokens; resource servers, any token."""
 
     CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]

@@ -71,6 +71,22 @@ def test_active_refresh_token(
     assert body["scope"] == "openid profile email"
 
 
+@pytest.mark.parametrize("hint", ["id_token", "urn:ietf:params:oauth:token-type:jwt", ""])
+def test_a_hint_this_server_does_not_know_is_ignored(
+    exchange: Callable[..., dict[str, Any]],
+    introspect: Callable[..., Any],
+    confidential_client: RegisteredClient,
+    hint: str,
+) -> None:
+    """RFC 7662 §2.1: the token is looked up as every type the server knows."""
+    tokens = exchange(confidential_client)
+
+    for kind in ("access_token", "refresh_token"):
+        response = introspect(confidential_client, tokens[kind], token_type_hint=hint)
+        assert response.status_code == HTTPStatus.OK
+        assert response.json()["active"] is True
+
+
 def test_tokens_of_a_revoked_grant_are_inactive(
     exchange: Callable[..., dict[str, Any]],
     introspect: Callable[..., Any],

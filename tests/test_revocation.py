@@ -117,8 +117,20 @@ def test_revocation_needs_client_authentication(
 
 
 def test_missing_token_and_unknown_hint(
-    revoke: Callable[..., Any], confidential_client: RegisteredClient
+    exchange: Callable[..., dict[str, Any]],
+    revoke: Callable[..., Any],
+    confidential_client: RegisteredClient,
 ) -> None:
+    """A hint is only a hint (RFC 7009 §2.1): one this server does not know is ignored."""
     assert revoke(confidential_client).json()["error"] == "invalid_request"
-    unsupported = revoke(confidential_client, token="x", token_type_hint="id_token")
-    assert unsupported.json()["error"] == "unsupported_token_type"
+    tokens = exchange(confidential_client)
+
+    unknown = revoke(confidential_client, token="x", token_type_hint="id_token")
+    revoked = revoke(
+        confidential_client,
+        token=tokens["access_token"],
+        token_type_hint="urn:ietf:params:oauth:token-type:jwt",
+    )
+
+    assert unknown.status_code == revoked.status_code == HTTPStatus.OK
+    assert Grant.objects.get().revoked_at is not None
