@@ -95,9 +95,14 @@ def limit_hit(limit: str, subject: str, origin: Origin = NOWHERE) -> None:
 
 def address_subject(ip_address: str | None) -> str:
     """What an address's limits count: one IPv4 address, or one IPv6 /64 (a single host can
-    hold a whole /64 and would otherwise spread its guesses across it)."""
+    hold a whole /64 and would otherwise spread its guesses across it). An IPv4 address seen
+    through a dual-stack socket or proxy (::ffff:a.b.c.d) is that IPv4 address, not a /64
+    shared by every IPv4 client."""
     if not ip_address:
         return "unknown"
     if ":" in ip_address:
+        mapped = ipaddress.IPv6Address(ip_address).ipv4_mapped
+        if mapped is not None:
+            return str(mapped)
         return str(ipaddress.ip_network(f"{ip_address}/64", strict=False))
     return ip_address

@@ -246,6 +246,20 @@ def test_ipv6_addresses_are_counted_per_64(browser: HttpClient, user: User, limi
     assert other_64.status_code == HTTPStatus.FOUND
 
 
+def test_ipv4_clients_seen_through_ipv6_are_counted_one_by_one(
+    browser: HttpClient, user: User, limits: Any
+) -> None:
+    """::ffff:a.b.c.d is an IPv4 client; the /64 around it holds every IPv4 address."""
+    for name in ("a1", "a2", "a3", "a4", "a5", "a6"):
+        attempt(HttpsClient(), name, "wrong", address="::ffff:198.51.100.7")
+
+    same = attempt(HttpsClient(), "alice", PASSWORD, address="198.51.100.7")
+    another = attempt(HttpsClient(), "alice", PASSWORD, address="::ffff:203.0.113.9")
+
+    assert same.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert another.status_code == HTTPStatus.FOUND
+
+
 def test_behind_a_proxy_the_forwarded_address_is_counted(
     browser: HttpClient, user: User, limits: Any, settings: Any
 ) -> None:
