@@ -89,9 +89,10 @@ def authorize(request: HttpRequest) -> HttpResponse:
     if "openid" in scope_list(scope) and not request.GET.get("redirect_uri"):
         return error_page(request)  # OIDC Core §3.1.2.1: required, so nothing to trust
     try:
-        if "request" in request.GET:
+        # RFC 6749 §3.1: a parameter sent without a value is as if it were not sent.
+        if request.GET.get("request"):
             raise RequestNotSupportedError()
-        if "request_uri" in request.GET:
+        if request.GET.get("request_uri"):
             raise RequestURINotSupportedError()
         if "none" in prompts and len(prompts) > 1:
             raise InvalidRequestError("prompt=none cannot be combined with other values.")
@@ -148,7 +149,7 @@ def fresh_sign_in_required(request: HttpRequest, prompts: set[str]) -> bool:
     if "login" in prompts:
         return True
     max_age = request.GET.get("max_age")
-    if max_age is None:
+    if not max_age:
         return False
     if not max_age.isascii() or not max_age.isdigit() or len(max_age) > 10:
         raise InvalidRequestError("max_age must be a number of seconds.")

@@ -246,6 +246,19 @@ def test_max_age_must_be_a_number(
     assert query(response["Location"])["error"] == "invalid_request"
 
 
+def test_parameters_sent_without_a_value_are_as_if_not_sent(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    """RFC 6749 §3.1."""
+    plain = signed_in.get(authorize_url(confidential_client, state="st"))
+    empty = signed_in.get(
+        authorize_url(confidential_client, state="st", max_age="", request="", request_uri="")
+    )
+
+    assert empty.status_code == plain.status_code
+    assert empty.templates[0].name == plain.templates[0].name
+
+
 @pytest.mark.parametrize(
     ("change", "expected_error"),
     [
