@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from oauth import rows
 
-from .models import User
+from .models import User, users_with_email
 
 
 def user_for_login(login: str) -> User | None:
@@ -20,7 +20,7 @@ def user_for_login(login: str) -> User | None:
         return None  # no account is named so (and NUL must not reach PostgreSQL)
     user = User.objects.filter(username=login).first()
     if user is None and "@" in login:
-        user = User.objects.filter(email__iexact=login).first()
+        user = users_with_email(login).first()
     return user
 
 

@@ -35,6 +35,17 @@ class User(AbstractUser):
         return self.sub
 
 
+def users_with_email(email: str) -> models.QuerySet[User]:
+    """The account holding `email`, compared the way the unique constraint compares: lower-cased
+    by the database. (`email__iexact` upper-cases, and a few characters, such as the Kelvin sign,
+    are equal one way and not the other: a check would pass that the insert then fails.)"""
+    return (
+        User.objects.exclude(email="")
+        .alias(email_lower=Lower("email"))
+        .filter(email_lower=Lower(models.Value(email)))
+    )
+
+
 class SocialIdentity(models.Model):
     """A person's account at Google, Naver or Kakao, linked to their account here.
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from oauth.events import NOWHERE, Kind, Origin, event_record, printable, storable
 from oauth.ratelimit import rate_exceeded
 
-from .models import SocialIdentity, User
+from .models import SocialIdentity, User, users_with_email
 from .providers import Profile
 
 
@@ -104,21 +104,29 @@ def _user_by_vouched_email(profile: Profile) -> User | None:
     disabled account stays disabled: it is not replaced by a fresh one."""
     if not (profile.email and profile.email_verified):
         return None
-    user = User.objects.filter(email__iexact=profile.email, email_verified=True).first()
+    user = users_with_email(profile.email).filter(email_verified=True).first()
     if user is not None and not user.is_active:
         raise IdentityError("inactive")
     return user
 
 
 def _user_create(profile: Profile) -> User:
+    """A new account, with the provider's email unless another account holds it. An account
+    that holds it unproven gives it up to a provider that vouches for it: otherwise anyone could
+    claim someone's address through a provider that does not check (Naver's contact email),
+    and its owner could never have it."""
     if not profile.email:
         # An account we could never reach; the person can allow email access and try again.
         raise IdentityError("email_missing")
-    email_free = not User.objects.filter(email__iexact=profile.email).exists()
+    holder = users_with_email(profile.email).select_for_update().first()
+    if holder is not None and profile.email_verified and not holder.email_verified:
+        holder.email = ""
+        holder.save(update_fields=["email"])
+        holder = None
     user = User(
         username=_free_username(profile),
-        email=printable(profile.email, 254) if email_free else "",
-        email_verified=email_free and profile.email_verified,
+        email=printable(profile.email, 254) if holder is None else "",
+        email_verified=holder is None and profile.email_verified,
         first_name=printable(profile.name, 150),
     )
     user.set_unusable_password()

@@ -138,7 +138,45 @@ def test_an_unverified_local_email_is_never_joined(
 
     sign_in_with(browser, provider)
 
-    assert signed_in_user(browser) != existing
+    user = signed_in_user(browser)
+    assert user is not None and user != existing
+    # The provider vouches for the newcomer; the account never proved the address: it moves.
+    existing.refresh_from_db()
+    assert existing.email == ""
+    assert (user.email, user.email_verified) == ("jane@example.com", True)
+
+
+def test_an_address_claimed_through_a_provider_that_does_not_vouch_goes_to_its_owner(
+    db: None, upstream: Any
+) -> None:
+    """Naver's contact email can be set to anyone's address. Whoever signs in that way first
+    must not keep the owner, who comes later through Google, from having it."""
+    use_email(upstream, "naver", "victim@example.com", vouched=False)
+    squatter = HttpsClient()
+    sign_in_with(squatter, "naver")
+    use_email(upstream, "google", "Victim@Example.com", vouched=True)
+    owner = HttpsClient()
+    sign_in_with(owner, "google")
+
+    squatted, owned = signed_in_user(squatter), signed_in_user(owner)
+    assert squatted is not None and owned is not None and squatted != owned
+    assert (squatted.email, squatted.email_verified) == ("", False)
+    assert (owned.email, owned.email_verified) == ("Victim@Example.com", True)
+
+
+def test_an_email_equal_to_another_only_once_lower_cased_is_the_other_accounts(
+    browser: HttpClient, upstream: Any, make_user: Callable[..., User]
+) -> None:
+    """The Kelvin sign upper-cases to itself and lower-cases to k: the check that the address is
+    free must compare as the unique constraint does, or the insert fails (a 500)."""
+    make_user("kim", email="kim@example.com", email_verified=True)
+    use_email(upstream, "naver", "\u212aim@example.com", vouched=False)
+
+    response = sign_in_with(browser, "naver")
+
+    user = signed_in_user(browser)
+    assert response.status_code == HTTPStatus.FOUND
+    assert user is not None and user.username != "kim" and user.email == ""
 
 
 def test_kakao_vouches_only_when_the_email_is_valid_and_verified(
