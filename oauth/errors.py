@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError, UnsupportedResponseTypeError
+from authlib.oauth2.rfc6750 import InsufficientScopeError
 
 
 class GrantTypeUnsupported(UnsupportedGrantTypeError):
@@ -34,3 +35,15 @@ class TooManyRequests(OAuth2Error):
 
     def get_headers(self) -> list[tuple[str, str]]:
         return [*super().get_headers(), ("Retry-After", str(self.retry_after))]
+
+
+class ScopeMissing(InsufficientScopeError):
+    """403 that names the scope needed, in the body and in WWW-Authenticate (RFC 6750 §3)."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(description=f"This needs a token with the {scope} scope.")
+        self.scope = scope
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        challenge = f'Bearer error="insufficient_scope", scope="{self.scope}"'
+        return [*super().get_headers(), ("WWW-Authenticate", challenge)]

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
-from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError
+from authlib.oauth2.rfc6750 import InvalidTokenError
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -27,7 +27,7 @@ from .authentication import access_token_claims, bearer_token
 from .claims import user_claims
 from .cors import for_client_origins, public_document
 from .discovery import server_metadata
-from .errors import GrantTypeUnsupported
+from .errors import GrantTypeUnsupported, ScopeMissing
 from .events import Origin
 from .keys import published_jwks
 from .models import Grant, GrantType
@@ -145,7 +145,7 @@ def userinfo(request: HttpRequest) -> HttpResponse:
         claims = access_token_claims(bearer_token(request.headers.get("Authorization", "")))
         request.oauth_client_id = claims.get("client_id")  # type: ignore[attr-defined]
         if "openid" not in scope_list(claims.get("scope")):
-            raise InsufficientScopeError()
+            raise ScopeMissing("openid")
         grant = (
             Grant.objects.active()
             .select_related("user", "client")

@@ -62,6 +62,8 @@ def test_token_without_openid_scope_is_insufficient(
 
     assert response.status_code == HTTPStatus.FORBIDDEN
     assert response.json()["error"] == "insufficient_scope"
+    assert response["WWW-Authenticate"] == 'Bearer error="insufficient_scope", scope="openid"'
+    assert response["Cache-Control"] == "no-store"
 
 
 @pytest.mark.parametrize(
