@@ -196,10 +196,10 @@ def test_operator_registers_a_client_uses_its_secret_and_rotates_it(
 
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.goto(f"{live}/admin/")
+        page.goto(f"{live}/admin/")  # to the one sign-in form, and back
         page.get_by_label("Username").fill("operator")
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         page.goto(f"{live}/admin/oauth/client/add/")
         page.locator("#id_name").fill("Photo printer")
         page.locator("#id_redirect_uris").fill("https://printer.example/callback")
@@ -295,10 +295,10 @@ def test_no_page_breaks_its_content_security_policy(
                 else None
             ),
         )
-        page.goto(f"{live}/admin/login/")
+        page.goto(f"{live}/admin/login/?next=/admin/")
         page.get_by_label("Username").fill("operator")
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
         for path in paths:
             page.goto(live + path)
             page.wait_for_load_state("networkidle")
