@@ -24,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
+from oauth.authorize import demands_fresh_sign_in
 from oauth.events import Kind, Origin, event_record
 
 from .providers import (
@@ -67,11 +68,17 @@ def provider_or_404(provider_id: str) -> Provider:
 def start(request: HttpRequest, provider_id: str) -> HttpResponse:
     """The login page's button (a POST form): off to the provider."""
     provider = provider_or_404(provider_id)
+    next_path = local_path(request, request.POST.get("next"))
+    reauthenticate = demands_fresh_sign_in(next_path)
+    if reauthenticate and not provider.can_reauthenticate():
+        # It would sign the person in with one click: no fresh sign-in for prompt=login.
+        return failure(request, provider, "reauthentication", "cannot reauthenticate", next_path)
     pending = Pending(
         state=secrets.token_urlsafe(32),
         redirect_uri=settings.ISSUER + reverse("accounts:upstream-callback", args=[provider.id]),
         code_verifier=generate_token(64) if provider.pkce else None,
         nonce=secrets.token_urlsafe(16) if provider.uses_openid() else None,
+        reauthenticate=reauthenticate,
     )
     in_flight = request.session.get(PENDING_SESSION_KEY)
     in_flight = in_flight if isinstance(in_flight, dict) else {}
@@ -81,7 +88,7 @@ def start(request: HttpRequest, provider_id: str) -> HttpResponse:
         "redirect_uri": pending.redirect_uri,
         "code_verifier": pending.code_verifier,
         "nonce": pending.nonce,
-        "next": local_path(request, request.POST.get("next")),
+        "next": next_path,
         "link": request.POST.get("link") == "1" and request.user.is_authenticated,
         "at": time.time(),
     }

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import ngettext
 
+from oauth.authorize import demands_fresh_sign_in
 from oauth.events import Origin
 from oauth.ratelimit import address_subject, rate_give_back, rate_hit, rate_reset
 
@@ -29,7 +30,10 @@ class LoginView(auth_views.LoginView):
     http_method_names = ["get", "post", "head", "options"]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**super().get_context_data(**kwargs), "providers": configured_providers()}
+        """Only providers that can ask for credentials again, when that is what is asked."""
+        fresh = demands_fresh_sign_in(self.get_redirect_url())
+        providers = [p for p in configured_providers() if p.can_reauthenticate() or not fresh]
+        return {**super().get_context_data(**kwargs), "providers": providers}
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         response = super().dispatch(request, *args, **kwargs)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError, UnsupportedResponseTypeError
@@ -154,6 +154,12 @@ def fresh_sign_in_required(request: HttpRequest, prompts: set[str]) -> bool:
     if not max_age.isascii() or not max_age.isdigit() or len(max_age) > 10:
         raise InvalidRequestError("max_age must be a number of seconds.")
     return time.time() - (session_auth_time(request) or 0.0) > int(max_age)
+
+
+def demands_fresh_sign_in(path: str) -> bool:
+    """Whether a return path (a login page's `next`) is an authorization request that demands
+    a fresh sign-in: a provider that cannot ask for credentials again cannot satisfy it."""
+    return REAUTHENTICATION_PARAMETER in parse_qs(urlsplit(path).query)
 
 
 def sign_in(request: HttpRequest, *, again: bool) -> HttpResponse:

@@ -18,7 +18,7 @@ from django.test import Client as HttpClient
 
 from accounts.models import SocialIdentity, User
 from oauth.models import SecurityEvent
-from tests.conftest import PASSWORD, HttpsClient
+from tests.conftest import PASSWORD, HttpsClient, RegisteredClient, authorize_url, query
 
 PROVIDERS = ["google", "naver", "kakao"]
 
@@ -486,3 +486,70 @@ def test_odd_bytes_from_a_provider_are_not_stored(browser: HttpClient, upstream:
     identity = SocialIdentity.objects.get()
     assert identity.name == "BadName"
     assert identity.raw_profile["response"]["extra"] == {"key": ["v"]}
+
+
+def fresh_sign_in_demanded(browser: HttpClient, client: RegisteredClient, **params: str) -> str:
+    """Where the login page returns after an authorization request that demands a fresh
+    sign-in (its `next`)."""
+    response = browser.get(authorize_url(client, **params))
+    assert response["Location"].startswith("/accounts/login/")
+    return parse_qs(urlsplit(response["Location"]).query)["next"][0]
+
+
+@pytest.mark.parametrize(
+    ("provider", "asks_again", "demand"),
+    [
+        ("naver", {"auth_type": "reauthenticate"}, {"prompt": "login"}),
+        ("kakao", {"prompt": "login"}, {"prompt": "login"}),
+        ("kakao", {"prompt": "login"}, {"max_age": "0"}),
+    ],
+)
+def test_a_fresh_sign_in_asks_the_provider_for_the_credentials_again(
+    browser: HttpClient,
+    upstream: Any,
+    make_client: Callable[..., RegisteredClient],
+    provider: str,
+    asks_again: dict[str, str],
+    demand: dict[str, str],
+) -> None:
+    """OIDC Core §3.1.2.1: prompt=login and max_age want credentials presented now, not a
+    session at the provider answering with one click."""
+    client = make_client(first_party=True)
+    sign_in_with(browser, provider)
+    next_path = fresh_sign_in_demanded(browser, client, **demand)
+
+    page = browser.get("/accounts/login/", {"next": next_path})
+    provider_url = leave_for(browser, provider, next=next_path)
+    answer = browser.get(come_back(browser, provider_url)["Location"])
+
+    sent = parse_qs(urlsplit(provider_url).query)
+    assert {name: sent.get(name) for name in asks_again} == {
+        name: [value] for name, value in asks_again.items()
+    }
+    assert [p.id for p in page.context["providers"]] == ["naver", "kakao"]  # not Google
+    assert "code" in query(answer["Location"])
+
+
+def test_a_provider_that_cannot_ask_again_cannot_stand_for_a_fresh_sign_in(
+    browser: HttpClient, upstream: Any, make_client: Callable[..., RegisteredClient]
+) -> None:
+    """Google's prompt has no `login`: its one-click answer is no fresh sign-in."""
+    client = make_client(first_party=True)
+    sign_in_with(browser, "google")
+    next_path = fresh_sign_in_demanded(browser, client, prompt="login")
+
+    refused = browser.post("/accounts/login/google/", {"next": next_path})
+    still = browser.get(next_path)
+
+    assert refused.status_code == HTTPStatus.BAD_REQUEST
+    assert 'data-reason="reauthentication"' in refused.content.decode()
+    assert still["Location"].startswith("/accounts/login/")  # no code without a fresh sign-in
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_an_ordinary_sign_in_does_not_ask_for_the_credentials_again(
+    browser: HttpClient, upstream: Any, provider: str
+) -> None:
+    sent = parse_qs(urlsplit(leave_for(browser, provider, next="/accounts/")).query)
+
+    assert "auth_type" not in sent and "prompt" not in sent

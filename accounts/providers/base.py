@@ -57,6 +57,7 @@ class Pending:
     redirect_uri: str
     code_verifier: str | None = None
     nonce: str | None = None
+    reauthenticate: bool = False  # a fresh sign-in was demanded (prompt=login, max_age)
 
 
 class UpstreamError(Exception):
@@ -94,6 +95,13 @@ class Provider:
     label: ClassVar[str]
     pkce: ClassVar[bool] = True
     token_auth_method: ClassVar[str] = "client_secret_post"
+    # The authorization parameters that make the provider ask for the person's credentials even
+    # when they are signed in there; None when it has none, and it cannot stand for a fresh
+    # sign-in demanded here (prompt=login, max_age: OIDC Core §3.1.2.1).
+    reauthentication: ClassVar[dict[str, str] | None] = None
+
+    def can_reauthenticate(self) -> bool:
+        return self.reauthentication is not None
 
     def setting(self, name: str) -> str:
         return str(getattr(settings, f"{self.id.upper()}_{name}"))
@@ -129,6 +137,8 @@ class Provider:
 
     def authorization_url(self, pending: Pending) -> str:
         extra = {"nonce": pending.nonce} if pending.nonce else {}
+        if pending.reauthenticate and self.reauthentication is not None:
+            extra.update(self.reauthentication)
         url, _ = self.session(pending.redirect_uri).create_authorization_url(
             self.setting("AUTHORIZE_URL"),
             state=pending.state,

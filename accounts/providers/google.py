@@ -10,6 +10,7 @@ from .base import Pending, Profile, Provider, UpstreamInvalid, UpstreamRefused
 class Google(Provider):
     id = "google"
     label = "Google"
+    # No prompt=login: Google's prompt knows only none, consent and select_account.
 
     def uses_openid(self) -> bool:
         return True

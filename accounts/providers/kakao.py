@@ -16,6 +16,7 @@ FORM = "application/x-www-form-urlencoded;charset=utf-8"
 class Kakao(Provider):
     id = "kakao"
     label = "Kakao"
+    reauthentication = {"prompt": "login"}
 
     @property
     def token_auth_method(self) -> str:  # type: ignore[override]

@@ -15,6 +15,7 @@ class Naver(Provider):
     id = "naver"
     label = "Naver"
     pkce = False  # only on Naver's separate OIDC endpoints
+    reauthentication = {"auth_type": "reauthenticate"}
 
     def token_request_extras(self, pending: Pending) -> dict[str, str]:
         return {"state": pending.state}
