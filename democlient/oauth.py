@@ -38,8 +38,29 @@ def session(redirect_uri: str | None = None, token: dict[str, Any] | None = None
     )
 
 
-def decode(token: str, *, jwks_uri: str) -> dict[str, Any]:
+def decode(token: str, *, server: dict[str, Any], algorithms: list[str]) -> dict[str, Any]:
     """Verify a JWT's signature with the server's published keys; return header and claims."""
-    keys = KeySet.import_key_set(requests.get(jwks_uri, timeout=TIMEOUT).json())
-    verified = jwt.decode(token, keys)
+    keys = KeySet.import_key_set(requests.get(server["jwks_uri"], timeout=TIMEOUT).json())
+    verified = jwt.decode(token, keys, algorithms=algorithms)
     return {"header": verified.header, "claims": verified.claims}
+
+
+def access_token(token: str, *, server: dict[str, Any]) -> dict[str, Any]:
+    """Shown on the demo page only: to a client an access token is opaque."""
+    return decode(token, server=server, algorithms=["RS256", "ES256"])
+
+
+def id_token(token: str, *, server: dict[str, Any], nonce: str | None) -> dict[str, Any]:
+    """OpenID Connect Core §3.1.3.7: the signature, then iss, aud, exp, iat and the nonce this
+    app sent. (A client must not take an id_token's claims on its signature alone.)"""
+    verified = decode(
+        token, server=server, algorithms=server["id_token_signing_alg_values_supported"]
+    )
+    jwt.JWTClaimsRegistry(
+        iss={"essential": True, "value": server["issuer"]},
+        aud={"essential": True, "value": CLIENT_ID},
+        exp={"essential": True},
+        iat={"essential": True},
+        nonce={"essential": True, "value": nonce},
+    ).validate(verified["claims"])
+    return verified

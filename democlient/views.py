@@ -14,6 +14,7 @@ from typing import Any
 
 from authlib.common.security import generate_token
 from authlib.integrations.base_client.errors import OAuthError
+from authlib.oauth2 import OAuth2Error
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +25,7 @@ from requests import RequestException
 from . import oauth
 
 SESSION_KEY = "democlient"
-FAILURES = (OAuthError, RequestException, JoseError, KeyError, ValueError, TypeError)
+FAILURES = (OAuthError, OAuth2Error, RequestException, JoseError, KeyError, ValueError, TypeError)
 
 
 def _state(request: HttpRequest) -> dict[str, Any]:
@@ -58,14 +59,18 @@ def _show_tokens(request: HttpRequest, token: dict[str, Any], server: dict[str, 
     state.pop("error", None)
     state.pop("revoked", None)
     state["token"] = dict(token)
-    state["access_token"] = oauth.decode(token["access_token"], jwks_uri=server["jwks_uri"])
+    state["access_token"] = oauth.access_token(token["access_token"], server=server)
     if token.get("id_token"):
-        id_token = oauth.decode(token["id_token"], jwks_uri=server["jwks_uri"])
-        if id_token["claims"].get("nonce") != state.get("nonce"):
-            raise OAuthError("id_token_nonce", "The id_token's nonce is not the one sent.")
-        state["id_token"] = id_token
+        state["id_token"] = oauth.id_token(
+            token["id_token"], server=server, nonce=state.get("nonce")
+        )
     userinfo = oauth.session(token=token).get(server["userinfo_endpoint"])
-    state["userinfo"] = {"status": userinfo.status_code, "body": userinfo.json()}
+    body = userinfo.json()
+    id_claims = state.get("id_token", {}).get("claims", {})
+    if userinfo.ok and id_claims and body.get("sub") != id_claims.get("sub"):
+        # OIDC Core §5.3.2: userinfo about someone else must not be used.
+        raise OAuthError("userinfo_sub", "The userinfo describes someone else than the id_token.")
+    state["userinfo"] = {"status": userinfo.status_code, "body": body}
     _save(request, state)
 
 

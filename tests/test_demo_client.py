@@ -3,10 +3,18 @@ test_browser.py)."""
 
 from __future__ import annotations
 
+import time
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from django.test import Client as HttpClient
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from democlient import oauth
+from oauth.keys import active_signing_key
 
 
 def test_unreachable_server_is_shown_not_a_500(browser: HttpClient, settings: Any) -> None:
@@ -28,3 +36,45 @@ def test_callback_with_a_foreign_state_is_refused(browser: HttpClient, live_serv
     browser.get("/demo/callback?state=not-ours&code=stolen")
 
     assert "state_mismatch" in browser.get("/demo/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"iss": "https://evil.example"},
+        {"aud": "another-client"},
+        {"exp": int(time.time()) - 60},
+        {"nonce": "someone-elses"},
+        {"iat": None},
+    ],
+)
+def test_the_demo_checks_the_id_tokens_claims_not_only_its_signature(
+    transactional_db: None, live_server: Any, settings: Any, change: dict[str, Any]
+) -> None:
+    """OIDC Core §3.1.3.7; the demo is code people copy."""
+    settings.ISSUER = live_server.url
+    server = oauth.metadata()
+    now = int(time.time())
+    claims = {"iss": server["issuer"], "aud": oauth.CLIENT_ID, "sub": "someone",
+              "iat": now, "exp": now + 600, "nonce": "sent"}  # fmt: skip
+    key = active_signing_key("RS256")
+    good = jwt.encode({"alg": "RS256"}, claims, key)
+    bad_claims = {name: value for name, value in {**claims, **change}.items() if value is not None}
+    bad = jwt.encode({"alg": "RS256"}, bad_claims, key)
+
+    assert oauth.id_token(good, server=server, nonce="sent")["claims"]["sub"] == "someone"
+    with pytest.raises(JoseError):
+        oauth.id_token(bad, server=server, nonce="sent")
+
+
+def test_a_callback_without_a_code_is_shown_not_a_500(
+    transactional_db: None, browser: HttpClient, live_server: Any, settings: Any
+) -> None:
+    settings.ISSUER = live_server.url
+    sent = parse_qs(urlsplit(browser.post("/demo/login")["Location"]).query)
+
+    response = browser.get("/demo/callback", {"state": sent["state"][0], "iss": live_server.url,
+                                              "code": ""})  # fmt: skip
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert browser.get("/demo/").status_code == HTTPStatus.OK
