@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,6 +28,16 @@ def generate_client_id() -> str:
     return secrets.token_urlsafe(18)
 
 
+def parsed_url(value: str) -> SplitResult | None:
+    """The parts of a URL, or None when it cannot be one (a malformed host or port)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError on a malformed or out-of-range port)
+    except ValueError:
+        return None
+    return parts
+
+
 def validate_redirect_uris(value: object) -> None:
     """Absolute https URIs, or http on a loopback host (RFC 8252 §7.3); no fragment, no wildcard
     (RFC 6749 §3.1.2, RFC 9700 §4.1)."""
@@ -36,11 +46,9 @@ def validate_redirect_uris(value: object) -> None:
     for uri in value:
         if not isinstance(uri, str):
             raise ValidationError(_("Each redirect URI must be text."))
-        try:
-            parts = urlsplit(uri)
-            parts.port  # noqa: B018  (raises ValueError on a malformed port)
-        except ValueError:
-            raise ValidationError(_("%(uri)s is not a valid URI."), params={"uri": uri}) from None
+        parts = parsed_url(uri)
+        if parts is None:
+            raise ValidationError(_("%(uri)s is not a valid URI."), params={"uri": uri})
         if "*" in uri:
             raise ValidationError(_("%(uri)s: wildcards are not allowed."), params={"uri": uri})
         if parts.fragment or uri.endswith("#"):
@@ -62,7 +70,7 @@ def validate_origins(value: object) -> None:
     if not isinstance(value, list):
         raise ValidationError(_("Origins must be a list."))
     for origin in value:
-        parts = urlsplit(origin) if isinstance(origin, str) else None
+        parts = parsed_url(origin) if isinstance(origin, str) else None
         if (
             parts is None
             or not parts.hostname

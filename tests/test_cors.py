@@ -108,7 +108,8 @@ def test_origins_must_be_bare_https_origins(make_client: Callable[..., Registere
 
     from oauth.models import validate_origins
 
-    for bad in (["https://spa.example/path"], ["http://spa.example"], ["*"], ["spa.example"]):
+    for bad in (["https://spa.example/path"], ["http://spa.example"], ["*"], ["spa.example"],
+                ["https://[::1"], ["https://spa.example:99999"], ["https://spa.example:x"]):  # fmt: skip
         with pytest.raises(ValidationError):
             validate_origins(bad)
     validate_origins(["https://spa.example", "http://localhost:3000"])
