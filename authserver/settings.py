@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -100,7 +100,9 @@ def issuer_from_env(debug: bool) -> str:
             f"ISSUER is {issuer!r}: refusing to serve OAuth over plain http with DEBUG off. "
             "Use the https URL (behind a TLS proxy, also set TRUST_X_FORWARDED_PROTO=true)."
         )
-    return issuer.rstrip("/")
+    # Issuers are compared as strings (OIDC Discovery §4.3): one spelling, with the scheme and
+    # host in lower case (HTTPS://Auth.Example.com is https://auth.example.com).
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path.rstrip("/"), "", ""))
 
 
 LOOPBACK_NAMES = {"127.0.0.1", "::1", "localhost"}
@@ -334,6 +336,8 @@ KAKAO_JWKS_URL = env_str("KAKAO_JWKS_URL", "https://kauth.kakao.com/.well-known/
 KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
 # Seconds to wait for a provider before giving up (at most 10).
 UPSTREAM_TIMEOUT = min(env_int("UPSTREAM_TIMEOUT", 10), 10)
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 
 LOGGING = {
     "version": 1,

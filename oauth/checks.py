@@ -27,6 +27,15 @@ def production_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="authserver.E002",
             )  # fmt: skip
         )
+    if settings.DEMO_CLIENT_ENABLED:
+        problems.append(
+            Warning(
+                "DEMO_CLIENT is on: /demo/ serves the demo app.",
+                hint="Set DEMO_CLIENT=false in production (and remove the demo-client client "
+                "and the demo user that `make run` creates, if this database ever had them).",
+                id="authserver.W002",
+            )
+        )
     return problems
 
 

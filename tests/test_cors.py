@@ -108,8 +108,9 @@ def test_origins_must_be_bare_https_origins(make_client: Callable[..., Registere
 
     from oauth.models import validate_origins
 
+    malformed = (["https://[::1"], ["https://spa.example:99999"], ["https://spa.example:x"])
     for bad in (["https://spa.example/path"], ["http://spa.example"], ["*"], ["spa.example"],
-                ["https://[::1"], ["https://spa.example:99999"], ["https://spa.example:x"]):  # fmt: skip
+                *malformed):  # fmt: skip
         with pytest.raises(ValidationError):
             validate_origins(bad)
     validate_origins(["https://spa.example", "http://localhost:3000"])

@@ -63,6 +63,36 @@ def test_production_starts_with_the_required_settings() -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_the_issuer_has_one_spelling_and_its_https_turns_on_the_protections() -> None:
+    show = "from django.conf import settings as s; print(s.ISSUER, s.SESSION_COOKIE_SECURE, " \
+        "s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"  # fmt: skip
+    result = manage("shell", "-c", show, DEBUG="false", SECRET_KEY="x" * 50,
+                    ISSUER="HTTPS://Auth.Example.COM/")  # fmt: skip
+
+    assert result.stdout.splitlines()[-1].split() == ["https://auth.example.com"] + ["True"] * 4
+
+
+def test_error_pages_and_reports_hide_urls_that_may_carry_passwords(settings: Any) -> None:
+    from django.views.debug import get_default_exception_reporter_filter
+
+    settings.DATABASE_URL = "postgres://app:hunter2@db.example/authserver"
+    settings.REDIS_URL = "redis://:hunter2@cache.example/0"
+
+    shown = get_default_exception_reporter_filter().get_safe_settings()
+
+    assert "hunter2" not in str(shown)
+
+
+def test_deploy_check_warns_of_the_demo_app() -> None:
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ISSUER": "https://auth.example.com"}
+
+    with_demo = manage("check", "--deploy", **production, DEMO_CLIENT="true")
+    without = manage("check", "--deploy", **production, DEMO_CLIENT="false")
+
+    assert "authserver.W002" in with_demo.stdout + with_demo.stderr
+    assert "authserver.W002" not in without.stdout + without.stderr
+
+
 def test_development_generates_a_secret_key_file_once(tmp_path: Path) -> None:
     from authserver.settings import development_secret_key
 
