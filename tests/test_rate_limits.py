@@ -128,6 +128,21 @@ def test_signing_in_through_a_provider_does_not_get_around_a_lockout(
     assert signed_in_user(again) is None
 
 
+def test_a_first_sign_in_through_a_provider_does_not_join_a_locked_account(
+    browser: HttpClient, upstream: Any, limits: Any, make_user: Callable[..., User]
+) -> None:
+    locked = make_user("jane", email="jane@example.com", email_verified=True)
+    for _ in range(3):
+        attempt(HttpsClient(), "jane", "wrong")
+    upstream.google.user.update(email="jane@example.com", email_verified=True)
+
+    response = sign_in_with(browser, "google")
+
+    assert 'data-reason="locked"' in response.content.decode()
+    assert signed_in_user(browser) is None
+    assert not locked.identities.exists()
+
+
 def token_call(browser: HttpClient, client: RegisteredClient, address: str = "192.0.2.9") -> Any:
     return browser.post(
         "/oauth/token",
@@ -278,6 +293,38 @@ def test_behind_a_proxy_the_forwarded_address_is_counted(
     blocked, other = right_password_from("203.0.113.5"), right_password_from("203.0.113.6")
     assert blocked.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert other.status_code == HTTPStatus.FOUND
+
+
+def test_forwarded_addresses_are_not_believed_unless_configured(
+    browser: HttpClient, user: User, limits: Any
+) -> None:
+    """Without TRUST_X_FORWARDED_FOR a client's own header must not spread its guesses."""
+    for index in range(6):
+        HttpsClient().post("/accounts/login/", {"username": f"a{index}", "password": "x"},
+                           REMOTE_ADDR="198.51.100.7",
+                           HTTP_X_FORWARDED_FOR=f"203.0.113.{index}")  # fmt: skip
+
+    response = attempt(HttpsClient(), "alice", PASSWORD, address="198.51.100.7")
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_behind_a_proxy_only_the_address_it_appended_is_believed(
+    browser: HttpClient, user: User, limits: Any, settings: Any
+) -> None:
+    """The proxy appends the address it saw; what comes before it is the client's to write."""
+    settings.TRUST_X_FORWARDED_FOR = True
+    for index in range(6):
+        HttpsClient().post("/accounts/login/", {"username": f"a{index}", "password": "x"},
+                           REMOTE_ADDR="10.0.0.1",
+                           HTTP_X_FORWARDED_FOR=f"192.0.2.{index}, 203.0.113.5")  # fmt: skip
+
+    response = HttpsClient().post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5",
+    )  # fmt: skip
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
 
 
 def test_a_counter_lives_only_as_long_as_its_window(limits: Any, settings: Any) -> None:

@@ -4,6 +4,7 @@ JWKS, issuer (Google's two spellings), audience, expiry and nonce, or no sign-in
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,8 +24,10 @@ OPENID_PROVIDERS = ["google", "kakao"]
         {"nonce": "not-the-one-sent"},
         {"exp": int(time.time()) - 3600},
         {"sub": "another-person"},
+        {"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"},
+        {"azp": "another-client"},
     ],
-    ids=["aud", "iss", "nonce", "expired", "sub"],
+    ids=["aud", "iss", "nonce", "expired", "sub", "at_hash", "azp"],
 )
 @pytest.mark.parametrize("provider", OPENID_PROVIDERS)
 def test_a_bad_id_token_signs_no_one_in(
@@ -70,3 +73,29 @@ def test_kakao_without_openid_signs_in_from_the_profile_alone(
     authorize = next(r for r in upstream.kakao.requests if r.path.endswith("/oauth/authorize"))
     assert "nonce" not in authorize.query
     assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize("flag", ["false", "False", 0, "no", None])
+def test_google_vouches_only_with_email_verified_true(
+    browser: HttpClient, upstream: Any, make_user: Callable[..., User], flag: Any
+) -> None:
+    """A string "false" is truthy: only true (or "true") may join an account by email."""
+    existing = make_user("jane", email="jane@example.com", email_verified=True)
+    upstream.google.user.update(email="jane@example.com", email_verified=flag)
+
+    sign_in_with(browser, "google")
+
+    assert signed_in_user(browser) not in (None, existing)
+
+
+def test_the_signed_id_token_outweighs_the_userinfo(
+    browser: HttpClient, upstream: Any, make_user: Callable[..., User]
+) -> None:
+    """Userinfo is not signed: what the id_token says of the email wins."""
+    existing = make_user("jane", email="jane@example.com", email_verified=True)
+    upstream.google.user.update(email="jane@example.com", email_verified=True)
+    upstream.google.id_token_claims = {"email_verified": False}
+
+    sign_in_with(browser, "google")
+
+    assert signed_in_user(browser) not in (None, existing)
