@@ -38,9 +38,12 @@ def test_failed_sign_in_says_the_same_whatever_was_wrong(
 def test_inactive_person_cannot_sign_in(browser: HttpClient, make_user: object) -> None:
     make_user("bob", is_active=False)  # type: ignore[operator]
 
-    browser.post("/accounts/login/", {"username": "bob", "password": PASSWORD})
+    right = browser.post("/accounts/login/", {"username": "bob", "password": PASSWORD})
+    wrong = browser.post("/accounts/login/", {"username": "bob", "password": "not it"})
 
     assert "_auth_user_id" not in browser.session
+    # The same words as a wrong password: nothing tells that this password was right.
+    assert right.context["form"].errors == wrong.context["form"].errors
 
 
 def test_a_person_deactivated_while_signed_in_is_signed_out(

@@ -553,3 +553,27 @@ def test_an_ordinary_sign_in_does_not_ask_for_the_credentials_again(
     sent = parse_qs(urlsplit(leave_for(browser, provider, next="/accounts/")).query)
 
     assert "auth_type" not in sent and "prompt" not in sent
+
+
+def test_a_callback_is_answered_once(
+    browser: HttpClient, upstream: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The state is used up by its callback, in the same session too."""
+    answer = requests.get(leave_for(browser, "naver"), allow_redirects=False, timeout=15)
+    back = urlsplit(answer.headers["Location"])
+
+    first = browser.get(f"{back.path}?{back.query}")
+    again = browser.get(f"{back.path}?{back.query}")
+
+    assert first.status_code == HTTPStatus.FOUND
+    assert again.status_code == HTTPStatus.BAD_REQUEST
+    assert 'data-reason="state"' in again.content.decode()
+
+
+@pytest.mark.parametrize("uid", ["12\x003", "12\n3", "x" * 256])
+def test_a_provider_id_no_one_could_have_is_refused(
+    browser: HttpClient, upstream: Any, uid: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream.naver.user["id"] = uid
+
+    assert_failed_cleanly(sign_in_with(browser, "naver"), "invalid", caplog)
