@@ -342,6 +342,27 @@ def test_loopback_redirect_uri_may_use_any_port(
 
 
 @pytest.mark.parametrize(
+    ("registered", "asked"),
+    [
+        # The port exemption is for IP literals only (RFC 8252 §7.3, §8.3).
+        ("http://localhost/callback", "http://localhost:51004/callback"),
+        # Any port, but nothing else may differ.
+        ("http://127.0.0.1/callback", "http://127.0.0.1:51004/callback?x=1"),
+        ("http://127.0.0.1/callback?a=1", "http://127.0.0.1:51004/callback?a=2"),
+    ],
+)
+def test_loopback_redirect_uris_differ_in_nothing_but_the_port(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient], registered: str, asked: str
+) -> None:
+    client = make_client(first_party=True, public=True, redirect_uris=[registered])
+
+    response = signed_in.get(authorize_url(client, Pkce(), redirect_uri=asked))
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Location" not in response
+
+
+@pytest.mark.parametrize(
     ("change", "expected_error"),
     [
         ({"response_type": "token"}, "unsupported_response_type"),
@@ -456,6 +477,25 @@ def test_replayed_code_fails_and_revokes_the_tokens_of_its_first_use(
     call_command("cleartokens", stdout=StringIO())
     assert token_request(data, auth=auth).json()["error"] == "invalid_grant"
     assert Grant.objects.get().revoked_at is not None
+
+
+def test_a_code_of_a_person_disabled_since_is_refused(
+    obtain_code: Callable[..., str],
+    token_request: Callable[..., Any],
+    confidential_client: RegisteredClient,
+    user: User,
+) -> None:
+    code = obtain_code(confidential_client)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    response = token_request(
+        {"grant_type": "authorization_code", "code": code,
+         "redirect_uri": confidential_client.model.redirect_uris[0]},
+        auth=(confidential_client.client_id, confidential_client.secret),
+    )  # fmt: skip
+
+    assert response.json()["error"] == "invalid_grant"
+    assert not Grant.objects.exists()
 
 
 def test_code_expires_after_its_lifetime(

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client as HttpClient
 
-from tests.conftest import Pkce, RegisteredClient
+from tests.conftest import Pkce, RegisteredClient, basic_auth
 
 SPA = "https://spa.example"
 
@@ -80,11 +80,18 @@ def test_userinfo_is_shared_with_the_tokens_client_origin(
 def test_confidential_clients_get_no_cors(
     make_client: Callable[..., RegisteredClient], browser: HttpClient
 ) -> None:
-    make_client(redirect_uris=["https://server-side.example/cb"])
+    client = make_client(redirect_uris=["https://server-side.example/cb"])
 
-    response = browser.options("/oauth/token", HTTP_ORIGIN="https://server-side.example")
+    preflight = browser.options("/oauth/token", HTTP_ORIGIN="https://server-side.example")
+    # A form POST needs no preflight: the response itself must not be shared either.
+    simple = browser.post(
+        "/oauth/token", "grant_type=refresh_token&refresh_token=x",
+        "application/x-www-form-urlencoded", HTTP_ORIGIN="https://server-side.example",
+        HTTP_AUTHORIZATION=basic_auth(client.client_id, client.secret or ""),
+    )  # fmt: skip
 
-    assert "Access-Control-Allow-Origin" not in response
+    assert "Access-Control-Allow-Origin" not in preflight
+    assert "Access-Control-Allow-Origin" not in simple
 
 
 def test_discovery_and_jwks_are_public(browser: HttpClient, db: None) -> None:

@@ -171,6 +171,19 @@ def test_introspection_requires_a_confidential_client(
     assert response.json()["error"] == "invalid_client"
 
 
+def test_tokens_of_a_disabled_person_are_inactive(
+    exchange: Callable[..., dict[str, Any]],
+    introspect: Callable[..., Any],
+    confidential_client: RegisteredClient,
+    user: User,
+) -> None:
+    tokens = exchange(confidential_client)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert introspect(confidential_client, token).json() == {"active": False}
+
+
 def test_disabled_clients_tokens_are_inactive(
     exchange: Callable[..., dict[str, Any]],
     introspect: Callable[..., Any],

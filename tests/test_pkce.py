@@ -82,6 +82,24 @@ def test_missing_or_wrong_code_verifier_is_invalid_grant(
     assert not Grant.objects.exists()
 
 
+@pytest.mark.parametrize("verifier", ["a" * 42, "a" * 129, "not allowed here!" * 3])
+def test_a_verifier_outside_rfc_7636s_rules_is_refused_even_when_it_matches(
+    obtain_code: Callable[..., str],
+    token_request: Callable[..., Any],
+    public_client: RegisteredClient,
+    verifier: str,
+) -> None:
+    """RFC 7636 §4.1: 43 to 128 characters of [A-Za-z0-9-._~]; a challenge made from anything
+    else proves nothing about the randomness behind it."""
+    pkce = Pkce(verifier=verifier)
+    code = obtain_code(public_client, pkce)
+
+    response = token_request(code_request(public_client, code, code_verifier=verifier))
+
+    assert response.json()["error"] == "invalid_grant"
+    assert not Grant.objects.exists()
+
+
 def test_confidential_client_may_use_pkce_and_then_must_send_the_verifier(
     obtain_code: Callable[..., str],
     token_request: Callable[..., Any],

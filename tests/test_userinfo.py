@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from accounts.models import User
 from oauth.models import Grant
@@ -113,6 +115,21 @@ def test_revoked_grant_is_refused(
     response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_a_grant_past_its_absolute_end_is_refused(
+    exchange: Callable[..., dict[str, Any]],
+    browser: HttpClient,
+    confidential_client: RegisteredClient,
+) -> None:
+    """The access token may outlive its grant's end by minutes; the grant's end wins."""
+    tokens = exchange(confidential_client)
+    Grant.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json()["error"] == "invalid_token"
 
 
 def test_expired_access_token_is_refused(
