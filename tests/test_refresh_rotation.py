@@ -197,6 +197,10 @@ def test_grant_ends_at_its_absolute_lifetime_however_often_refreshed(
         final = refresh(client, tokens["refresh_token"])
 
     assert final.json()["error"] == "invalid_grant"
+    # No refresh token says it lives past its grant (introspection shows its expiry).
+    grant = Grant.objects.get()
+    assert RefreshToken.objects.filter(grant=grant).count() > 1
+    assert not RefreshToken.objects.filter(grant=grant, expires_at__gt=grant.expires_at).exists()
 
 
 def obtain_tokens(
