@@ -114,7 +114,7 @@ def basic(client_id: str, secret: str) -> str:
 def gunicorn(env: dict[str, str]) -> Iterator[None]:
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "authserver.wsgi", "--bind", f"127.0.0.1:{PORT}",
-         *GUNICORN, "--log-level", "warning"],
+         *GUNICORN, "--log-level", "warning", "--no-control-socket"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:

@@ -6,6 +6,10 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError
+
+from .keys import signing_key_readable
+from .models import SigningKey
 
 
 @register(Tags.security, deploy=True)
@@ -39,6 +43,33 @@ def production_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     return problems
 
 
+@register(Tags.security, deploy=True)
+def signing_keys_readable(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """Stored keys that no longer decrypt (SECRET_KEY changed while SIGNING_KEY_ENCRYPTION_KEY
+    was unset) would make every token request fail, while the server otherwise looks healthy."""
+    try:
+        unreadable = [
+            key.kid
+            for key in SigningKey.objects.filter(
+                state__in=[SigningKey.State.ACTIVE, SigningKey.State.NEXT]
+            )
+            if not signing_key_readable(key)
+        ]
+    except DatabaseError:
+        return []  # no database or no tables yet (before migrate): no keys to read
+    if not unreadable:
+        return []
+    return [
+        Error(
+            f"Signing keys {', '.join(unreadable)} cannot be decrypted.",
+            hint="SIGNING_KEY_ENCRYPTION_KEY (or SECRET_KEY, when it is unset) is not the one "
+            "they were stored with. Set SIGNING_KEY_ENCRYPTION_KEY to the former value, or run "
+            "manage.py rotatekeys to replace them (tokens they signed keep validating).",
+            id="authserver.E003",
+        )
+    ]
+
+
 @register(Tags.caches)
 def shared_cache(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     if settings.DEBUG or settings.REDIS_URL:
@@ -46,8 +77,9 @@ def shared_cache(app_configs: Any = None, **kwargs: Any) -> list[Any]:
     return [
         Warning(
             "REDIS_URL is not set: each process keeps its own cache.",
-            hint="With several processes, rate limits, key rotations and client changes are not "
-            "shared between them. Set REDIS_URL.",
+            hint="Rate limits, key rotations and client changes are not shared between "
+            "processes, and a running server does not see what manage.py commands such as "
+            "rotatekeys change. Set REDIS_URL.",
             id="authserver.W001",
         )
     ]

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -66,6 +66,11 @@ def signing_key_create(*, algorithm: str, state: str = SigningKey.State.NEXT) ->
     )
 
 
+def algorithms_in_use() -> set[str]:
+    """The algorithms this server signs with; keys of any other are published, never used."""
+    return {settings.ACCESS_TOKEN_ALGORITHM, settings.ID_TOKEN_ALGORITHM}
+
+
 def signing_key_private(signing_key: SigningKey) -> Key:
     try:
         pem = _fernet().decrypt(signing_key.private_key_encrypted.encode())
@@ -78,6 +83,15 @@ def signing_key_private(signing_key: SigningKey) -> Key:
     return key_class.import_key(
         pem, parameters=_key_parameters(signing_key.algorithm, signing_key.kid)
     )
+
+
+def signing_key_readable(signing_key: SigningKey) -> bool:
+    """Whether the private key decrypts with the configured encryption key."""
+    try:
+        _fernet().decrypt(signing_key.private_key_encrypted.encode())
+    except InvalidToken:
+        return False
+    return True
 
 
 def signing_key_activate_first(*, algorithm: str) -> None:
@@ -101,7 +115,9 @@ def signing_key_rotate(
 
     The activated key was (when one existed) already published as `next`, so verifiers that
     cache the JWKS know it before any token carries it. The retired key stays published for
-    `verification_window()`. Returns the activated and the retired key.
+    `verification_window()`. A next key that no longer decrypts (the encryption key changed)
+    is retired unused and a new key activated, so one rotation recovers from a lost
+    encryption key. Returns the activated and the retired key.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -110,15 +126,19 @@ def signing_key_rotate(
             .filter(algorithm=algorithm, state=SigningKey.State.ACTIVE)
             .first()
         )
-        if retired is not None:
-            retired.state, retired.retired_at = SigningKey.State.RETIRED, now
-            retired.save(update_fields=["state", "retired_at"])
-        activated = (
+        activated = None
+        for candidate in (
             SigningKey.objects.select_for_update()
             .filter(algorithm=algorithm, state=SigningKey.State.NEXT)
             .order_by("created_at")
-            .first()
-        ) or signing_key_create(algorithm=algorithm)
+        ):
+            if not signing_key_readable(candidate):
+                _retire(candidate, now)
+            elif activated is None:
+                activated = candidate
+        if retired is not None:
+            _retire(retired, now)
+        activated = activated or signing_key_create(algorithm=algorithm)
         activated.state, activated.activated_at = SigningKey.State.ACTIVE, now
         activated.save(update_fields=["state", "activated_at"])
         signing_key_create(algorithm=algorithm, state=SigningKey.State.NEXT)
@@ -128,6 +148,11 @@ def signing_key_rotate(
         retired=retired.kid if retired else None,
     )  # fmt: skip
     return activated, retired
+
+
+def _retire(signing_key: SigningKey, now: datetime) -> None:
+    signing_key.state, signing_key.retired_at = SigningKey.State.RETIRED, now
+    signing_key.save(update_fields=["state", "retired_at"])
 
 
 def keys_changed() -> None:
@@ -163,8 +188,9 @@ class KeyRing:
         signing: dict[str, Key] = {}
         public: list[Key] = []
         expires_at = float("inf")
+        in_use = algorithms_in_use()
         for stored in published:
-            if stored.state == SigningKey.State.ACTIVE:
+            if stored.state == SigningKey.State.ACTIVE and stored.algorithm in in_use:
                 signing[stored.algorithm] = signing_key_private(stored)
             elif stored.state == SigningKey.State.RETIRED and stored.retired_at is not None:
                 expires_at = min(expires_at, (stored.retired_at + window).timestamp())

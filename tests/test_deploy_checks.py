@@ -4,6 +4,7 @@ http issuer or DEBUG, and warn when there is no shared cache."""
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 from tests.test_settings import manage
 
@@ -41,3 +42,20 @@ def test_a_missing_shared_cache_is_warned_about() -> None:
     result = manage("check", "--deploy", REDIS_URL="", **env)
 
     assert "authserver.W001" in result.stderr + result.stdout
+
+
+def test_signing_keys_that_no_longer_decrypt_are_refused_until_rotated(tmp_path: Path) -> None:
+    """SECRET_KEY changed while SIGNING_KEY_ENCRYPTION_KEY was unset: every token request would
+    fail while the server looks healthy. check --deploy says so; one rotatekeys mends it."""
+    before = {**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    after = {**before, "SECRET_KEY": secrets.token_urlsafe(50)}
+    for command in (["migrate"], ["rotatekeys"]):
+        assert manage(*command, **before).returncode == 0
+
+    refused = manage("check", "--deploy", **after)
+    assert refused.returncode != 0
+    assert "authserver.E003" in refused.stderr + refused.stdout
+
+    assert manage("rotatekeys", **after).returncode == 0
+    mended = manage("check", "--deploy", "--fail-level", "WARNING", **after)
+    assert mended.returncode == 0, mended.stderr + mended.stdout

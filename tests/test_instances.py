@@ -81,6 +81,7 @@ def instances(db: None) -> Iterator[tuple[str, str]]:
                 f"127.0.0.1:{port}",
                 "--log-level",
                 "warning",
+                "--no-control-socket",  # gunicorn's default socket is one per user, not server
             ],
             cwd=ROOT,
             env=env,

@@ -181,3 +181,54 @@ def test_rotating_one_algorithm(db: None) -> None:
 
     assert SigningKey.objects.get(state=SigningKey.State.ACTIVE).algorithm == "ES256"
     assert "ES256: key" in out.getvalue()
+
+
+def test_one_rotation_recovers_from_a_changed_encryption_key(
+    exchange: Callable[..., dict[str, Any]],
+    confidential_client: RegisteredClient,
+    browser: HttpClient,
+    settings: Any,
+) -> None:
+    settings.SIGNING_KEY_ENCRYPTION_KEY = "the first one"
+    before = exchange(confidential_client)["access_token"]
+    unreadable_next = SigningKey.objects.get(state=SigningKey.State.NEXT).kid
+    settings.SIGNING_KEY_ENCRYPTION_KEY = "another one"  # SECRET_KEY changed, say
+    keys.key_ring_forget()
+    with pytest.raises(Exception, match="cannot be decrypted"):
+        exchange(confidential_client)
+
+    rotate()
+    after = exchange(confidential_client)["access_token"]
+
+    assert kid_of(after) != unreadable_next  # the next key was passed over, not activated
+    states = dict(SigningKey.objects.values_list("kid", "state"))
+    assert states[unreadable_next] == SigningKey.State.RETIRED
+    assert keys.signing_key_readable(SigningKey.objects.get(state=SigningKey.State.NEXT))
+    for token in (before, after):  # the old key's tokens still verify by its public part
+        assert browser.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+
+
+def test_an_unreadable_key_of_an_algorithm_not_in_use_does_not_stop_signing(
+    exchange: Callable[..., dict[str, Any]],
+    confidential_client: RegisteredClient,
+    settings: Any,
+) -> None:
+    settings.SIGNING_KEY_ENCRYPTION_KEY = "the first one"
+    keys.signing_key_create(algorithm="ES256", state=SigningKey.State.ACTIVE)
+    exchange(confidential_client)
+    settings.SIGNING_KEY_ENCRYPTION_KEY = "another one"
+    rotate()  # the algorithms in use only
+    keys.key_ring_forget()
+
+    assert "ES256" not in keys.key_ring().signing
+    assert kid_of(exchange(confidential_client)["access_token"])
+
+
+def test_rotating_without_a_shared_cache_says_running_servers_will_not_notice(
+    db: None, settings: Any
+) -> None:
+    settings.REDIS_URL = ""
+    err = StringIO()
+    call_command("rotatekeys", stdout=StringIO(), stderr=err)
+
+    assert "until they restart" in err.getvalue()

@@ -47,6 +47,7 @@ def test_production_refuses_to_start_without_an_issuer() -> None:
         ("ISSUER", "auth.example.com"),
         ("ACCESS_TOKEN_ALGORITHM", "HS256"),
         ("DATABASE_URL", "nonsense://"),
+        ("LOG_LEVEL", "chatty"),
     ],
 )
 def test_bad_values_are_refused_with_the_settings_name(name: str, value: str) -> None:
@@ -61,6 +62,20 @@ def test_production_starts_with_the_required_settings() -> None:
     result = manage("check", DEBUG="false", SECRET_KEY="x" * 50, ISSUER="https://auth.example.com")
 
     assert result.returncode == 0, result.stderr
+
+
+def test_log_level_in_any_case_and_hsts_turned_off_with_zero() -> None:
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ISSUER": "https://auth.example.com"}
+    result = manage(
+        "shell", "-c", "from django.conf import settings as s; "
+        "print(s.LOG_LEVEL, s.LOGGING['root']['level'], s.SECURE_HSTS_SECONDS)",
+        LOG_LEVEL="warning", HSTS_SECONDS="0", **production,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == ["WARNING", "WARNING", "0"]
+    refused = manage("check", HSTS_SECONDS="-1", **production)
+    assert refused.returncode != 0 and "HSTS_SECONDS must be at least 0" in refused.stderr
 
 
 def test_the_issuer_has_one_spelling_and_its_https_turns_on_the_protections() -> None:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from oauth.keys import signing_key_rotate, verification_window
+from oauth.keys import algorithms_in_use, signing_key_rotate, verification_window
 
 
 class Command(BaseCommand):
@@ -26,8 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, algorithm: list[str] | None, **options: Any) -> None:
-        in_use = {settings.ACCESS_TOKEN_ALGORITHM, settings.ID_TOKEN_ALGORITHM}
-        for name in sorted(algorithm or in_use):
+        for name in sorted(algorithm or algorithms_in_use()):
             activated, retired = signing_key_rotate(algorithm=name)
             self.stdout.write(f"{name}: key {activated.kid} is now active.")
             if retired is not None:
@@ -36,3 +35,8 @@ class Command(BaseCommand):
                     f"{name}: key {retired.kid} is retired; it stays published until "
                     f"{until:%Y-%m-%d %H:%M:%S %Z}, when the last token it signed expires."
                 )
+        if not settings.REDIS_URL:
+            self.stderr.write(
+                "REDIS_URL is not set, so running servers do not hear of this rotation: they "
+                "keep signing with the retired key until they restart."
+            )
