@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,6 +116,40 @@ def test_full_flow_with_authlib(
         timeout=10,
     )
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+
+def readme_sample() -> tuple[str, str]:
+    """The README's Authlib sample, in two parts: up to the person's visit, and after it."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    sample = readme.split("With Authlib:\n\n```python\n", 1)[1].split("```", 1)[0]
+    visit = "# 1. Send the person's browser"
+    before, after = sample.split(visit, 1)
+    return before, visit + after
+
+
+def test_the_readme_sample_runs_as_written(
+    live_server: Any, user: User, make_client: Callable[..., RegisteredClient], settings: Any
+) -> None:
+    settings.ISSUER = settings.ACCESS_TOKEN_AUDIENCE = live_server.url
+    client = make_client(redirect_uris=["https://printer.example/callback"])
+    before, after = readme_sample()
+    issuer_line = 'ISSUER = "https://auth.example.com"\n'
+    assert issuer_line in before
+    run: dict[str, Any] = {"CLIENT_ID": client.client_id, "CLIENT_SECRET": client.secret}
+
+    exec(before.replace(issuer_line, f"ISSUER = {live_server.url!r}\n"), run)
+    run["callback_url"] = person_approves(run["meta"], run["url"], user)
+    exec(after, run)
+
+    assert run["profile"]["sub"] == str(user.pk)
+    refreshed = run["token"]["refresh_token"]
+    after_revocation = requests.post(
+        run["meta"]["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": refreshed},
+        auth=(client.client_id, client.secret or ""),
+        timeout=10,
+    )
+    assert after_revocation.json()["error"] == "invalid_grant"
 
 
 def test_full_flow_with_requests_oauthlib_as_a_public_client(
