@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
+from authserver.admin_base import NulRefused
+
 from .models import SocialIdentity, User
 
 
@@ -20,14 +22,14 @@ class SocialIdentityInline(admin.TabularInline):
 
 
 @admin.register(User)
-class AccountAdmin(UserAdmin):
+class AccountAdmin(NulRefused, UserAdmin):
     list_display = ("username", "email", "email_verified", "is_staff", "is_active")
     fieldsets = (*UserAdmin.fieldsets, ("Email", {"fields": ("email_verified",)}))
     inlines = [SocialIdentityInline]
 
 
 @admin.register(SocialIdentity)
-class SocialIdentityAdmin(admin.ModelAdmin):
+class SocialIdentityAdmin(NulRefused, admin.ModelAdmin):
     """Upstream identities, read-only: they come and go through sign-in and the account page."""
 
     list_display = ["user", "provider", "uid", "email", "email_verified", "last_login_at"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,3 +24,11 @@ class Me(APIView):
     def get(self, request: Request) -> Response:
         claims = request.auth
         return Response({name: claims[name] for name in PROFILE_CLAIMS if name in claims})
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        """A person's profile, or the refusal of one: no cache may keep either."""
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response

@@ -154,6 +154,7 @@ if DEMO_CLIENT_ENABLED:
     INSTALLED_APPS.append("democlient")
 
 MIDDLEWARE = [
+    "authserver.middleware.Utf8Only",
     "django.middleware.security.SecurityMiddleware",
     "authserver.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -167,7 +168,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves the collected static files (`manage.py collectstatic`) in production.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "authserver.urls"
 WSGI_APPLICATION = "authserver.wsgi.application"

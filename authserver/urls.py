@@ -34,3 +34,8 @@ urlpatterns = [
 
 if settings.DEMO_CLIENT_ENABLED:
     urlpatterns.append(path("demo/", include("democlient.urls")))
+
+handler400 = "authserver.error_pages.bad_request"
+handler403 = "authserver.error_pages.permission_denied"
+handler404 = "authserver.error_pages.page_not_found"
+handler500 = "authserver.error_pages.server_error"

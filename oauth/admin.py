@@ -17,6 +17,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from authserver.admin_base import NulRefused
+
 from .clients import client_grants_revoke, client_register, client_secret_rotate, client_set_active
 from .events import Kind, Origin, event_record
 from .keys import signing_key_rotate
@@ -111,7 +113,7 @@ class ClientForm(forms.ModelForm):
 
 
 @admin.register(Client)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(NulRefused, admin.ModelAdmin):
     form = ClientForm
     list_display = [
         "name", "client_id", "client_type", "first_party", "is_active", "created_at", "last_used",
@@ -229,7 +231,7 @@ class ClientAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(count)d grants revoked.") % {"count": revoked})
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(NulRefused, admin.ModelAdmin):
     """Rows written by the flows: operators look, and act through actions only."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 import uuid
 from dataclasses import dataclass
@@ -14,18 +15,25 @@ from django.http import HttpRequest
 from .models import SecurityEvent
 
 Kind = SecurityEvent.Kind
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# Lone surrogates (U+D800 to U+DFFF) are halves of UTF-16 pairs: JSON's "\ud83d" escape makes
+# one (say, a name cut mid-emoji), and no UTF-8 can encode it.
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def printable(value: str, limit: int) -> str:
-    """Outside text made safe to store: no control characters (PostgreSQL refuses NUL)."""
-    return CONTROL_CHARACTERS.sub("", value)[:limit]
+    """Outside text made safe to store and show: no control characters (PostgreSQL refuses NUL)
+    and no lone surrogates."""
+    return UNPRINTABLE.sub("", value)[:limit]
 
 
 def storable(value: Any) -> Any:
-    """Outside JSON made safe to store: PostgreSQL's jsonb refuses the NUL character."""
+    """Outside JSON made safe to store: PostgreSQL's jsonb refuses the NUL character, lone
+    surrogates, NaN and infinities (which Python's JSON parser lets through)."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return UNSTORABLE.sub("", value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, list):
         return [storable(item) for item in value]
     if isinstance(value, dict):

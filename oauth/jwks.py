@@ -65,7 +65,8 @@ class RemoteJWKS:
             response = requests.get(self.url, timeout=FETCH_TIMEOUT)
             response.raise_for_status()
             self.keys = signature_keys(response.json())
-        except (requests.RequestException, ValueError) as error:
+        except (requests.RequestException, ValueError, RecursionError) as error:
+            # RecursionError: JSON nested too deep for the parser
             log.warning("could not fetch the JWKS at %s: %s", self.url, error)
             return
         self.fresh_until = self.fetched_at + self.max_age(response.headers.get("Cache-Control"))

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc6750 import InvalidTokenError
-from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.views.decorators.cache import cache_control
@@ -99,9 +99,6 @@ def form_endpoint(view: View) -> Callable[[HttpRequest], HttpResponse]:
             return error_response(error)
         except (RequestDataTooBig, TooManyFieldsSent):
             return error_response(InvalidRequestError("The request body is too large."))
-        except BadRequest:
-            # Django reads form bodies in UTF-8 only (RFC 6749 Appendix B).
-            return error_response(InvalidRequestError("Send the request body in UTF-8."))
         except ValueError:
             # authlib raises ValueError on some malformed input (RFC 6749 character rules).
             return error_response(InvalidRequestError("The request is malformed."))

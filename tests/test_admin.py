@@ -334,3 +334,31 @@ def test_the_admin_signs_in_only_through_the_form_with_the_limits(
     assert "_auth_user_id" not in browser.session
     assert visit.redirect_chain[-1][0] == "/accounts/login/?next=%2Fadmin%2F"
     assert visit.templates[0].name == "accounts/login.html"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/oauth/securityevent/?kind=%00",
+        "/admin/oauth/client/?client_type__exact=%00",
+        "/admin/accounts/socialidentity/?provider__exact=%00",
+        "/admin/oauth/grant/?client__id__exact=1&%00=x",
+    ],
+)
+def test_a_filter_with_a_nul_is_refused_as_a_bad_lookup(operator: HttpClient, path: str) -> None:
+    """PostgreSQL text cannot hold NUL: such a filter was a DataError (a 500)."""
+    response = operator.get(path)
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response["Location"].endswith("?e=1")
+
+
+@pytest.mark.parametrize(("model", "field"), [("grant", "client"), ("grant", "user")])
+def test_a_search_for_a_nul_finds_nothing(operator: HttpClient, model: str, field: str) -> None:
+    response = operator.get(
+        "/admin/autocomplete/",
+        {"term": "a\x00", "app_label": "oauth", "model_name": model, "field_name": field},
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["results"] == []

@@ -13,7 +13,7 @@ from django.test import Client as HttpClient
 
 from accounts.models import User
 from oauth.models import AuthorizationCode, Client, Consent, Grant, RefreshToken
-from tests.conftest import RegisteredClient, basic_auth
+from tests.conftest import RegisteredClient, authorize_url, basic_auth
 
 MODELS = (AuthorizationCode, Grant, RefreshToken, Consent, Client, User)
 
@@ -290,10 +290,50 @@ def test_upstream_callbacks_never_fail(
 def test_consent_answers_other_than_allow_or_deny_issue_nothing(
     signed_in: HttpClient, confidential_client: RegisteredClient, decision: str
 ) -> None:
-    from tests.conftest import authorize_url
-
     response = signed_in.post(authorize_url(confidential_client), {"decision": decision})
 
     assert response.status_code in {HTTPStatus.OK, HTTPStatus.BAD_REQUEST}
     assert "Location" not in response
     assert not AuthorizationCode.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("charset", "state"), [("unicode_escape", "\\ud800"), ("utf-7", "+2AA-"), ("latin-1", "é")]
+)
+def test_a_charset_other_than_utf8_is_not_believed(
+    browser: HttpClient, known: dict[str, Any], charset: str, state: str
+) -> None:
+    """Read in the charset a request names, these states became a lone surrogate that no
+    redirect and no database can hold (a 500). URLs are UTF-8."""
+    named = {"CONTENT_TYPE": f"text/plain; charset={charset}"}
+
+    refused = browser.get(authorize_url(known["client"], state=state, prompt="none"), **named)
+    login = browser.get(f"/accounts/login/?next=/{quote(state)}", **named)
+
+    assert refused.status_code == HTTPStatus.FOUND
+    assert f"state={quote(state, safe='')}" in refused["Location"]  # the text it was sent as
+    assert login.status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [
+        ("application/x-www-form-urlencoded; charset=latin-1", b"a=%E9", HTTPStatus.FORBIDDEN),
+        ("application/x-www-form-urlencoded", b"&".join([b"f=1"] * 1200), HTTPStatus.BAD_REQUEST),
+        ("application/x-www-form-urlencoded", b"a=" + b"x" * 3_000_000, HTTPStatus.BAD_REQUEST),
+    ],
+    ids=["other-charset", "too-many-fields", "too-large"],
+)
+@pytest.mark.parametrize("path", ["/accounts/login/", "/no/such/page/", "/oauth/authorize"])
+def test_a_form_body_that_cannot_be_read_is_refused_by_the_csrf_check_or_a_400(
+    db: None, path: str, content_type: str, body: bytes, status: int
+) -> None:
+    """Django's CSRF check reads the body; its error pages used to read it again, fail the same
+    way, and leave the client with the WSGI server's bare 500."""
+    browser = HttpClient(enforce_csrf_checks=True)
+    browser.cookies["csrftoken"] = "a" * 32
+
+    response = browser.post(path, body, content_type)
+
+    expected = HTTPStatus.NOT_FOUND if path == "/no/such/page/" else status
+    assert response.status_code == expected

@@ -68,6 +68,7 @@ def test_me_returns_the_profile_from_the_token_with_no_query(
         "email": "alice@example.com",
         "email_verified": True,
     }
+    assert response["Cache-Control"] == "no-store"  # a person's data: no cache keeps it
 
 
 def test_me_needs_the_profile_scope(
@@ -84,6 +85,7 @@ def test_me_needs_the_profile_scope(
     assert response["WWW-Authenticate"] == (
         'Bearer realm="api", error="insufficient_scope", scope="profile"'
     )
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_missing_token_is_401_invalid_token(browser: HttpClient, db: None) -> None:
@@ -91,6 +93,7 @@ def test_missing_token_is_401_invalid_token(browser: HttpClient, db: None) -> No
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response["WWW-Authenticate"] == 'Bearer realm="api", error="invalid_token"'
+    assert response["Cache-Control"] == "no-store"
 
 
 def test_session_cookies_do_not_open_the_api(signed_in: HttpClient) -> None:

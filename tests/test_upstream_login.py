@@ -488,6 +488,32 @@ def test_odd_bytes_from_a_provider_are_not_stored(browser: HttpClient, upstream:
     assert identity.raw_profile["response"]["extra"] == {"key": ["v"]}
 
 
+def test_text_no_database_can_hold_from_a_provider_is_not_stored(
+    browser: HttpClient, upstream: Any
+) -> None:
+    """Lone UTF-16 surrogates (a name cut mid-emoji, sent as JSON's escape), NaN and infinity
+    (which Python's JSON parser accepts): stored without them."""
+    upstream.naver.user.update(name="Cut \ud83d", nickname="\udc00nick")
+    upstream.naver.user["extra"] = [float("nan"), float("inf"), "\ud800"]
+
+    sign_in_with(browser, "naver")
+
+    identity = SocialIdentity.objects.get()
+    assert identity.name == "Cut " and identity.user.first_name == "Cut "
+    assert identity.raw_profile["response"]["extra"] == [None, None, ""]
+
+
+@pytest.mark.parametrize("where", ["token_error", "profile_error"])
+def test_json_nested_too_deep_to_parse_is_refused(
+    browser: HttpClient, upstream: Any, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    setattr(upstream.naver, where, (200, b"[" * 100_000 + b"]" * 100_000))
+
+    response = sign_in_with(browser, "naver")
+
+    assert_failed_cleanly(response, "invalid", caplog)
+
+
 def fresh_sign_in_demanded(browser: HttpClient, client: RegisteredClient, **params: str) -> str:
     """Where the login page returns after an authorization request that demands a fresh
     sign-in (its `next`)."""

@@ -163,8 +163,9 @@ class Provider:
             raise UpstreamUnavailable("token endpoint: timed out") from None
         except requests.RequestException as error:
             raise UpstreamUnavailable(f"token endpoint: {type(error).__name__}") from None
-        except (ValueError, TypeError, OverflowError, KeyError) as error:
-            # A body authlib cannot read: not JSON, or an expires_in of {} or 1e309…
+        except (ValueError, TypeError, OverflowError, KeyError, RecursionError) as error:
+            # A body authlib cannot read: not JSON, JSON nested too deep to parse, or an
+            # expires_in of {} or 1e309…
             raise UpstreamInvalid(f"token endpoint: {type(error).__name__}: {error}") from None
         if not isinstance(token.get("access_token"), str):
             raise UpstreamInvalid("token endpoint: no access_token")
@@ -192,7 +193,7 @@ class Provider:
             raise UpstreamUnavailable(f"{url}: HTTP {response.status_code}")
         try:
             return response.status_code, response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
             raise UpstreamInvalid(f"{url}: not JSON (HTTP {response.status_code})") from None
 
     def id_token_claims(

@@ -153,7 +153,13 @@ class Reply:
 
 
 def json_reply(status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:
-    body = json.dumps(data, ensure_ascii=False).encode()
+    """`data` as JSON in UTF-8; `bytes` are sent as they are (a body no encoder would write).
+    A lone surrogate goes out as JSON's \\uXXXX escape, as a server that cut a string mid-emoji
+    would send it."""
+    if isinstance(data, bytes):
+        body = data
+    else:
+        body = json.dumps(data, ensure_ascii=False).encode("utf-8", "backslashreplace")
     return Reply(status, body, "application/json; charset=utf-8", headers or {})
 
 
@@ -267,8 +273,8 @@ class FakeProvider:
     auto_approve: bool
     deny: bool
     delay: float
-    token_error: tuple[int, dict[str, Any]] | None
-    profile_error: tuple[int, dict[str, Any]] | None
+    token_error: tuple[int, dict[str, Any] | bytes] | None
+    profile_error: tuple[int, dict[str, Any] | bytes] | None
     id_token_claims: dict[str, Any]
     sign_with_wrong_key: bool
     requests: list[Recorded]
@@ -502,7 +508,7 @@ class FakeProvider:
         key = self.wrong_key if self.sign_with_wrong_key else self.key
         return jwt.encode({"alg": "RS256", "kid": KID, "typ": "JWT"}, merged, key)
 
-    def overridden(self, fault: tuple[int, dict[str, Any]] | None) -> Reply | None:
+    def overridden(self, fault: tuple[int, dict[str, Any] | bytes] | None) -> Reply | None:
         return json_reply(fault[0], fault[1]) if fault is not None else None
 
 

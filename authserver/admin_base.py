@@ -1,0 +1,27 @@
+"""What every admin page of ours shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+
+class NulRefused:
+    """PostgreSQL text cannot hold the NUL character, and a filter or search with one was a
+    DataError (a 500). A filter with one is refused as the admin refuses any bad lookup; a
+    search (also the autocomplete's) finds nothing."""
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        if any("\x00" in name + "".join(values) for name, values in request.GET.lists()):
+            raise IncorrectLookupParameters
+        return super().get_changelist_instance(request)  # type: ignore[misc]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        if "\x00" in search_term:
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]

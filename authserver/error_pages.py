@@ -1,0 +1,16 @@
+"""Django's error pages, without the CSRF step that reads the request body.
+
+Django's default handlers are wrapped in `requires_csrf_token`, which, on a POST, reads the form
+body. When that body is what failed (too many fields, too large), the error page fails the same
+way and the client gets the WSGI server's bare 500. These are the same pages without that step;
+none of them has a form.
+"""
+
+from __future__ import annotations
+
+from django.views import defaults
+
+bad_request = defaults.bad_request.__wrapped__
+permission_denied = defaults.permission_denied.__wrapped__
+page_not_found = defaults.page_not_found.__wrapped__
+server_error = defaults.server_error.__wrapped__
