@@ -11,8 +11,8 @@ from django.http import HttpRequest
 
 class NulRefused:
     """PostgreSQL text cannot hold the NUL character, and a filter or search with one was a
-    DataError (a 500). A filter with one is refused as the admin refuses any bad lookup; a
-    search (also the autocomplete's) finds nothing."""
+    DataError (a 500). A list page whose query has one is refused as the admin refuses any bad
+    lookup; the autocomplete's search for one finds nothing."""
 
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         if any("\x00" in name + "".join(values) for name, values in request.GET.lists()):

@@ -1,11 +1,14 @@
-"""ASGI entry point."""
+"""ASGI entry point: Django's handler, reading requests as UTF-8."""
 
 from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
+
+from .handlers import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "authserver.settings")
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
 
-application = get_asgi_application()
+application = ASGIHandler()

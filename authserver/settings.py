@@ -7,7 +7,6 @@ ISSUER and DATABASE_URL.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -64,8 +63,9 @@ def env_rate(name: str, default: str) -> tuple[int, int]:
     return int(count), int(seconds)
 
 
-def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+def env_choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
     value = os.environ.get(name, "").strip() or default
+    value = value.upper() if upper else value
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value
@@ -154,7 +154,6 @@ if DEMO_CLIENT_ENABLED:
     INSTALLED_APPS.append("democlient")
 
 MIDDLEWARE = [
-    "authserver.middleware.Utf8Only",
     "django.middleware.security.SecurityMiddleware",
     "authserver.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -168,7 +167,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves the collected static files (`manage.py collectstatic`) in production.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "authserver.urls"
 WSGI_APPLICATION = "authserver.wsgi.application"
@@ -342,9 +341,7 @@ UPSTREAM_TIMEOUT = min(env_int("UPSTREAM_TIMEOUT", 10), 10)
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
-if LOG_LEVEL not in logging.getLevelNamesMapping():
-    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR: {LOG_LEVEL!r}")
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True)
 
 LOGGING = {
     "version": 1,

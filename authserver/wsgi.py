@@ -1,11 +1,14 @@
-"""WSGI entry point (gunicorn authserver.wsgi)."""
+"""WSGI entry point (gunicorn authserver.wsgi): Django's handler, reading requests as UTF-8."""
 
 from __future__ import annotations
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
+
+from .handlers import WSGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "authserver.settings")
+django.setup(set_prefix=False)  # as django.core.wsgi.get_wsgi_application does
 
-application = get_wsgi_application()
+application = WSGIHandler()

@@ -8,6 +8,7 @@ other errors go back to the verified redirect_uri with `state` and `iss` (RFC 92
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -22,15 +23,21 @@ from authlib.oidc.core.errors import (
     RequestNotSupportedError,
     RequestURINotSupportedError,
 )
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
+from joserfc.errors import JoseError
+from joserfc.jws import extract_compact
 
 from accounts.signals import session_auth_time
 
 from . import services
+from .discovery import PROMPT_VALUES
 from .errors import ResponseTypeUnsupported
 from .events import Origin
 from .models import Client
@@ -55,7 +62,7 @@ def keeps_its_url_private(
     def wrapper(request: HttpRequest) -> HttpResponse:
         response = view(request)
         response["Referrer-Policy"] = (
-            "no-referrer" if response.status_code in (301, 302) else "strict-origin"
+            "no-referrer" if response.status_code in (301, 302, 303) else "strict-origin"
         )
         return response
 
@@ -63,8 +70,20 @@ def keeps_its_url_private(
 
 
 @keeps_its_url_private
+@csrf_exempt  # an authorization request may be POSTed from anywhere; the consent answer is not
 @require_http_methods(["GET", "POST"])
 def authorize(request: HttpRequest) -> HttpResponse:
+    """OIDC Core §3.1.2.1: requests by GET or POST. A POSTed request (its parameters in the body,
+    none in the URL) is sent on as the same GET, so that a request always lives in its URL, as
+    the sign-in page's way back and the consent form need it. A POST to a request's URL is the
+    consent form's answer, held to CSRF protection."""
+    if request.method == "POST" and not request.GET:
+        return HttpResponseRedirect(f"{request.path}?{request.POST.urlencode()}", status=303)
+    return _authorize(request)
+
+
+@csrf_protect
+def _authorize(request: HttpRequest) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None
     try:
         check_parameters(request.GET)
@@ -88,15 +107,25 @@ def authorize(request: HttpRequest) -> HttpResponse:
     prompts = set((request.GET.get("prompt") or "").split())
     if "openid" in scope_list(scope) and not request.GET.get("redirect_uri"):
         return error_page(request)  # OIDC Core §3.1.2.1: required, so nothing to trust
+    language = ui_language(request.GET.get("ui_locales"))
+    if language:
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
     try:
         # RFC 6749 §3.1: a parameter sent without a value is as if it were not sent.
         if request.GET.get("request"):
             raise RequestNotSupportedError()
         if request.GET.get("request_uri"):
             raise RequestURINotSupportedError()
+        if request.GET.get("response_mode", "query") != "query":
+            raise InvalidRequestError("Only response_mode=query is supported.")
+        if not prompts <= set(PROMPT_VALUES):
+            raise InvalidRequestError("Unknown prompt value.")
         if "none" in prompts and len(prompts) > 1:
             raise InvalidRequestError("prompt=none cannot be combined with other values.")
         fresh_sign_in = fresh_sign_in_required(request, prompts)
+        if user is not None and not hinted_person(request, user):
+            fresh_sign_in = True  # the client asks about someone other than who is signed in
         if user is None or (fresh_sign_in and not signed_in_again(request)):
             if "none" in prompts:
                 raise LoginRequiredError()
@@ -120,7 +149,12 @@ def authorize(request: HttpRequest) -> HttpResponse:
             grant_user = None
     grant.request.auth_time = int(session_auth_time(request) or time.time())
     # The request authlib built while validating, not a second one.
-    return server.create_authorization_response(grant.request, grant_user=grant_user, grant=grant)
+    response = server.create_authorization_response(
+        grant.request, grant_user=grant_user, grant=grant
+    )
+    if request.method == "POST":
+        response.status_code = 303  # RFC 9700 §4.12: the browser must not re-send the form
+    return response
 
 
 def refuse(request: HttpRequest, error: OAuth2Error, *, redirect_uri: str | None) -> HttpResponse:
@@ -145,8 +179,9 @@ def error_page(request: HttpRequest, error: OAuth2Error | None = None) -> HttpRe
 
 
 def fresh_sign_in_required(request: HttpRequest, prompts: set[str]) -> bool:
-    """prompt=login, or a max_age the session's sign-in is older than (OIDC Core §3.1.2.1)."""
-    if "login" in prompts:
+    """prompt=login or select_account, or a max_age the session's sign-in is older than (OIDC
+    Core §3.1.2.1)."""
+    if prompts & {"login", "select_account"}:
         return True
     max_age = request.GET.get("max_age")
     if not max_age:
@@ -154,6 +189,38 @@ def fresh_sign_in_required(request: HttpRequest, prompts: set[str]) -> bool:
     if not max_age.isascii() or not max_age.isdigit() or len(max_age) > 10:
         raise InvalidRequestError("max_age must be a number of seconds.")
     return time.time() - (session_auth_time(request) or 0.0) > int(max_age)
+
+
+def hinted_person(request: HttpRequest, user: Any) -> bool:
+    """Whether `id_token_hint`, if sent, names the signed-in person. The hint can only narrow
+    who may be answered for, so an expired one serves, and its claims are read without checking
+    the signature (a forged hint can only get its sender refused); it must be an id_token of
+    ours, though, or it is a malformed request."""
+    hint = request.GET.get("id_token_hint")
+    if not hint:
+        return True
+    try:
+        claims = json.loads(extract_compact(hint.encode()).payload)
+    except (JoseError, ValueError, RecursionError):
+        claims = None
+    if not isinstance(claims, dict) or claims.get("iss") != settings.ISSUER:
+        raise InvalidRequestError("id_token_hint is not an id_token of this server.")
+    return claims.get("sub") == str(user.sub)
+
+
+def requested_language(path: str) -> str | None:
+    """The language an authorization request (a login page's `next`) asks its pages in."""
+    return ui_language(parse_qs(urlsplit(path).query).get("ui_locales", [""])[0])
+
+
+def ui_language(ui_locales: str | None) -> str | None:
+    """The first of the client's preferred languages (OIDC Core §3.1.2.1) the pages speak."""
+    for tag in (ui_locales or "").split():
+        try:
+            return translation.get_supported_language_variant(tag.lower())
+        except LookupError:
+            continue
+    return None
 
 
 def demands_fresh_sign_in(path: str) -> bool:

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.db import DatabaseError
 
-from .keys import signing_key_readable
+from .keys import UNREADABLE, algorithms_in_use, signing_key_readable
 from .models import SigningKey
 
 
@@ -31,6 +31,15 @@ def production_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 id="authserver.E002",
             )  # fmt: skip
         )
+    if settings.ID_TOKEN_ALGORITHM != "RS256":
+        problems.append(
+            Warning(
+                f"ID_TOKEN_ALGORITHM is {settings.ID_TOKEN_ALGORITHM}.",
+                hint="OpenID Connect clients may expect RS256 only (OIDC Core §15.1, Discovery "
+                "§3): id_tokens signed otherwise can be refused by them.",
+                id="authserver.W003",
+            )
+        )
     if settings.DEMO_CLIENT_ENABLED:
         problems.append(
             Warning(
@@ -45,13 +54,14 @@ def production_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
 @register(Tags.security, deploy=True)
 def signing_keys_readable(app_configs: Any = None, **kwargs: Any) -> list[Any]:
-    """Stored keys that no longer decrypt (SECRET_KEY changed while SIGNING_KEY_ENCRYPTION_KEY
-    was unset) would make every token request fail, while the server otherwise looks healthy."""
+    """Keys that no longer decrypt (SECRET_KEY changed while SIGNING_KEY_ENCRYPTION_KEY was
+    unset) stop all signing, while the server otherwise looks healthy."""
     try:
         unreadable = [
             key.kid
             for key in SigningKey.objects.filter(
-                state__in=[SigningKey.State.ACTIVE, SigningKey.State.NEXT]
+                algorithm__in=algorithms_in_use(),
+                state__in=[SigningKey.State.ACTIVE, SigningKey.State.NEXT],
             )
             if not signing_key_readable(key)
         ]
@@ -59,15 +69,7 @@ def signing_keys_readable(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         return []  # no database or no tables yet (before migrate): no keys to read
     if not unreadable:
         return []
-    return [
-        Error(
-            f"Signing keys {', '.join(unreadable)} cannot be decrypted.",
-            hint="SIGNING_KEY_ENCRYPTION_KEY (or SECRET_KEY, when it is unset) is not the one "
-            "they were stored with. Set SIGNING_KEY_ENCRYPTION_KEY to the former value, or run "
-            "manage.py rotatekeys to replace them (tokens they signed keep validating).",
-            id="authserver.E003",
-        )
-    ]
+    return [Error(f"Signing keys {', '.join(unreadable)} {UNREADABLE}", id="authserver.E003")]
 
 
 @register(Tags.caches)

@@ -13,6 +13,10 @@ from .scopes import SUPPORTED_SCOPES
 
 CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
+# OIDC Core §3.1.2.1, select_account answered by the sign-in page (where another account can be
+# chosen).
+PROMPT_VALUES = ("none", "login", "consent", "select_account")
+
 
 def server_metadata(*, openid: bool) -> dict[str, Any]:
     def url(name: str) -> str:
@@ -57,7 +61,7 @@ def server_metadata(*, openid: bool) -> dict[str, Any]:
                 "email",
                 "email_verified",
             ],
-            prompt_values_supported=["none", "login", "consent"],
+            prompt_values_supported=list(PROMPT_VALUES),
             claims_parameter_supported=False,
             request_parameter_supported=False,
             request_uri_parameter_supported=False,

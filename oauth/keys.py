@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ KEY_GENERATORS: dict[str, Callable[[], Key]] = {
 }
 
 keys_stamp = SharedStamp("oauth:signing-keys")
+log = logging.getLogger(__name__)
 
 
 def _fernet() -> Fernet:
@@ -71,27 +73,33 @@ def algorithms_in_use() -> set[str]:
     return {settings.ACCESS_TOKEN_ALGORITHM, settings.ID_TOKEN_ALGORITHM}
 
 
-def signing_key_private(signing_key: SigningKey) -> Key:
+UNREADABLE = (
+    "cannot be decrypted: SIGNING_KEY_ENCRYPTION_KEY (or SECRET_KEY, when it is unset) differs "
+    "from the one it was stored with. Set it back, or run manage.py rotatekeys to replace the "
+    "keys (tokens they signed keep validating)."
+)
+
+
+def _private_pem(signing_key: SigningKey) -> bytes | None:
+    """The private key, or None when it does not decrypt with the configured encryption key."""
     try:
-        pem = _fernet().decrypt(signing_key.private_key_encrypted.encode())
+        return _fernet().decrypt(signing_key.private_key_encrypted.encode())
     except InvalidToken:
-        raise ImproperlyConfigured(
-            f"Signing key {signing_key.kid} cannot be decrypted: SIGNING_KEY_ENCRYPTION_KEY "
-            "(or SECRET_KEY, when it is unset) differs from the one it was stored with."
-        ) from None
+        return None
+
+
+def signing_key_readable(signing_key: SigningKey) -> bool:
+    return _private_pem(signing_key) is not None
+
+
+def signing_key_private(signing_key: SigningKey) -> Key:
+    pem = _private_pem(signing_key)
+    if pem is None:
+        raise ImproperlyConfigured(f"Signing key {signing_key.kid} {UNREADABLE}")
     key_class = RSAKey if signing_key.public_jwk["kty"] == "RSA" else ECKey
     return key_class.import_key(
         pem, parameters=_key_parameters(signing_key.algorithm, signing_key.kid)
     )
-
-
-def signing_key_readable(signing_key: SigningKey) -> bool:
-    """Whether the private key decrypts with the configured encryption key."""
-    try:
-        _fernet().decrypt(signing_key.private_key_encrypted.encode())
-    except InvalidToken:
-        return False
-    return True
 
 
 def signing_key_activate_first(*, algorithm: str) -> None:
@@ -121,19 +129,19 @@ def signing_key_rotate(
     """
     now = timezone.now()
     with transaction.atomic():
-        retired = (
-            SigningKey.objects.select_for_update()
-            .filter(algorithm=algorithm, state=SigningKey.State.ACTIVE)
-            .first()
-        )
-        activated = None
-        for candidate in (
-            SigningKey.objects.select_for_update()
-            .filter(algorithm=algorithm, state=SigningKey.State.NEXT)
-            .order_by("created_at")
-        ):
+        # Every key of the algorithm locked first: a concurrent rotation (a double click) waits
+        # here for the other to commit, then rotates again from what that one left.
+        list(SigningKey.objects.select_for_update().filter(algorithm=algorithm).values("pk"))
+        retired = SigningKey.objects.filter(
+            algorithm=algorithm, state=SigningKey.State.ACTIVE
+        ).first()
+        activated, passed_over = None, []
+        for candidate in SigningKey.objects.filter(
+            algorithm=algorithm, state=SigningKey.State.NEXT
+        ).order_by("created_at"):
             if not signing_key_readable(candidate):
                 _retire(candidate, now)
+                passed_over.append(candidate.kid)
             elif activated is None:
                 activated = candidate
         if retired is not None:
@@ -145,7 +153,7 @@ def signing_key_rotate(
     keys_changed()
     event_record(
         Kind.KEY_ROTATED, origin=origin, algorithm=algorithm, activated=activated.kid,
-        retired=retired.kid if retired else None,
+        retired=retired.kid if retired else None, unreadable_retired=passed_over,
     )  # fmt: skip
     return activated, retired
 
@@ -177,6 +185,9 @@ class KeyRing:
     jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     # When the earliest retired key leaves the JWKS (epoch seconds): reload then.
     expires_at: float = float("inf")
+    # Active keys that do not decrypt: their algorithm cannot sign, but every key still
+    # verifies and is published, so tokens already issued keep working.
+    unreadable: dict[str, str] = field(default_factory=dict)  # algorithm → kid
 
     @classmethod
     def load(cls) -> KeyRing:
@@ -186,12 +197,17 @@ class KeyRing:
             | Q(state=SigningKey.State.RETIRED, retired_at__gt=timezone.now() - window)
         ).order_by("created_at")
         signing: dict[str, Key] = {}
+        unreadable: dict[str, str] = {}
         public: list[Key] = []
         expires_at = float("inf")
         in_use = algorithms_in_use()
         for stored in published:
             if stored.state == SigningKey.State.ACTIVE and stored.algorithm in in_use:
-                signing[stored.algorithm] = signing_key_private(stored)
+                if signing_key_readable(stored):
+                    signing[stored.algorithm] = signing_key_private(stored)
+                else:
+                    log.error("Signing key %s %s", stored.kid, UNREADABLE)
+                    unreadable[stored.algorithm] = stored.kid
             elif stored.state == SigningKey.State.RETIRED and stored.retired_at is not None:
                 expires_at = min(expires_at, (stored.retired_at + window).timestamp())
             public_class = RSAKey if stored.public_jwk["kty"] == "RSA" else ECKey
@@ -201,6 +217,7 @@ class KeyRing:
             verifying={key.kid: key for key in public if key.kid},
             jwks={"keys": [key.as_dict(private=False) for key in public]},
             expires_at=expires_at,
+            unreadable=unreadable,
         )
 
 
@@ -236,7 +253,10 @@ def key_ring(*, recheck: bool = False) -> KeyRing:
 
 def active_signing_key(algorithm: str) -> KeySet:
     """The active key for `algorithm`, as a one-key set so joserfc writes its `kid` header."""
-    key = key_ring().signing.get(algorithm)
+    ring = key_ring()
+    key = ring.signing.get(algorithm)
+    if algorithm in ring.unreadable:
+        raise ImproperlyConfigured(f"Signing key {ring.unreadable[algorithm]} {UNREADABLE}")
     if key is None:
         signing_key_activate_first(algorithm=algorithm)
         key = key_ring().signing[algorithm]
@@ -255,8 +275,7 @@ def verifying_key(kid: str) -> Key | None:
 def published_jwks() -> dict[str, Any]:
     """The JWKS, created with a first key if there is none yet, so clients can always fetch it."""
     ring = key_ring()
-    if not ring.signing:
-        active_signing_key(settings.ACCESS_TOKEN_ALGORITHM)
-        active_signing_key(settings.ID_TOKEN_ALGORITHM)
-        ring = key_ring()
-    return ring.jwks
+    missing = algorithms_in_use() - set(ring.signing) - set(ring.unreadable)
+    for algorithm in sorted(missing):
+        active_signing_key(algorithm)
+    return key_ring().jwks if missing else ring.jwks

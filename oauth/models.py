@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .hashing import secret_matches
-from .scopes import SUPPORTED_SCOPES, scope_list, scope_string
+from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string
 
 LOOPBACK_HOSTS = {"127.0.0.1", "::1"}
 LOCAL_HTTP_HOSTS = LOOPBACK_HOSTS | {"localhost"}
@@ -209,7 +209,7 @@ class Client(models.Model):
     def get_allowed_scope(self, scope: str | None) -> str | None:
         """The requested scopes, or all allowed ones when none are asked for; None if too many."""
         allowed = scope_list(self.allowed_scopes)
-        requested = scope_list(scope) or allowed
+        requested = requested_scopes(scope) or allowed
         if not set(requested) <= set(allowed):
             return None
         return scope_string(requested)

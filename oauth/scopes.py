@@ -22,3 +22,13 @@ def scope_list(scope: str | None) -> list[str]:
 def scope_string(scopes: list[str] | set[str]) -> str:
     """The canonical form stored and compared: space separated, in the server's order."""
     return " ".join(s for s in SUPPORTED_SCOPES if s in scopes)
+
+
+def requested_scopes(scope: str | None) -> list[str]:
+    """What an authorization request asks for. In an OpenID Connect request, values this server
+    does not know are ignored (OIDC Core §3.1.2.1; libraries add `offline_access` and others by
+    default); in a plain OAuth request they are refused (RFC 6749 §3.3, invalid_scope)."""
+    scopes = scope_list(scope)
+    if "openid" in scopes:
+        return [name for name in scopes if name in SUPPORTED_SCOPES]
+    return scopes

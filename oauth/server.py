@@ -6,7 +6,7 @@ from typing import Any
 
 from authlib.common.encoding import json_dumps
 from authlib.integrations.django_oauth2 import AuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Request
 from authlib.oauth2.rfc9207 import IssuerParameter
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +17,7 @@ from .events import Origin
 from .grants import PKCE, AuthorizationCodeGrant, OpenIDConnect, RefreshTokenGrant
 from .models import Client, RefreshToken
 from .ratelimit import address_subject, limit_hit
-from .scopes import SUPPORTED_SCOPES
+from .scopes import SUPPORTED_SCOPES, requested_scopes
 
 
 class OAuthResponse(HttpResponse):
@@ -46,6 +46,11 @@ class Server(AuthorizationServer):
 
     def query_client(self, client_id: str) -> Client | None:
         return active_client(client_id)
+
+    def validate_requested_scope(self, scope: str | None) -> None:
+        """Unknown values refused, except in OpenID Connect requests (see requested_scopes)."""
+        if not set(requested_scopes(scope)) <= set(SUPPORTED_SCOPES):
+            raise InvalidScopeError()
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """A client that has just authenticated at the token endpoint is counted against its

@@ -16,7 +16,7 @@ from urllib.parse import unquote
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc6750 import InvalidTokenError
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.views.decorators.cache import cache_control
@@ -73,7 +73,10 @@ def claimed_client_id(request: HttpRequest) -> str | None:
         raise InvalidClientError(status_code=401, description="Malformed Basic credentials.")
     if "client_secret" in request.POST:
         raise InvalidRequestError("Use one client authentication method, not two.")
-    return unquote(decoded.partition(":")[0])
+    client_id = unquote(decoded.partition(":")[0])
+    if request.POST.get("client_id", client_id) != client_id:
+        raise InvalidRequestError("The body names another client than the credentials.")
+    return client_id
 
 
 def form_endpoint(view: View) -> Callable[[HttpRequest], HttpResponse]:
@@ -99,6 +102,11 @@ def form_endpoint(view: View) -> Callable[[HttpRequest], HttpResponse]:
             return error_response(error)
         except (RequestDataTooBig, TooManyFieldsSent):
             return error_response(InvalidRequestError("The request body is too large."))
+        except BadRequest:
+            # A form body in another charset than UTF-8, refused by Django. Never under our
+            # handlers (handlers.py reads every request as UTF-8); under Django's own, as
+            # its test client and live server use.
+            return error_response(InvalidRequestError("Send the request body in UTF-8."))
         except ValueError:
             # authlib raises ValueError on some malformed input (RFC 6749 character rules).
             return error_response(InvalidRequestError("The request is malformed."))

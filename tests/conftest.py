@@ -204,7 +204,8 @@ def obtain_code(signed_in: HttpClient) -> Callable[..., str]:
         response = signed_in.get(url)
         if response.status_code == 200:  # the consent page
             response = signed_in.post(url, {"decision": "allow"})
-        assert response.status_code == 302, response.content
+            assert response.status_code == 303, response.content  # RFC 9700 §4.12
+        assert response.status_code in (302, 303), response.content
         return query(response["Location"])["code"]
 
     return obtain

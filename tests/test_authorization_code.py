@@ -3,6 +3,9 @@ Core §3.1.2 (prompt, max_age, nonce); RFC 9207 (the `iss` response parameter)."
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from collections.abc import Callable
 from http import HTTPStatus
 from io import StringIO
@@ -17,7 +20,7 @@ from django.test import Client as HttpClient
 
 from accounts.models import User
 from oauth.models import AuthorizationCode, Consent, Grant
-from tests.conftest import PASSWORD, Pkce, RegisteredClient, authorize_url, query
+from tests.conftest import PASSWORD, HttpsClient, Pkce, RegisteredClient, authorize_url, query
 
 
 def test_signed_out_person_is_sent_to_the_login_page_and_back(
@@ -58,7 +61,7 @@ def test_allow_redirects_with_code_state_and_issuer(
 
     response = signed_in.post(url, {"decision": "allow"})
 
-    assert response.status_code == HTTPStatus.FOUND
+    assert response.status_code == HTTPStatus.SEE_OTHER  # never re-posted (RFC 9700 §4.12)
     location = response["Location"]
     assert location.startswith(confidential_client.model.redirect_uris[0] + "?")
     params = query(location)
@@ -370,7 +373,7 @@ def test_loopback_redirect_uris_differ_in_nothing_but_the_port(
         ({"response_type": "code token"}, "unsupported_response_type"),
         ({"request": "eyJhbGciOiJub25lIn0.e30."}, "request_not_supported"),
         ({"request_uri": "https://app.example.com/r/1"}, "request_uri_not_supported"),
-        ({"scope": "openid admin"}, "invalid_scope"),
+        ({"scope": "profile admin"}, "invalid_scope"),  # a plain OAuth request
         ({"code_challenge": "short", "code_challenge_method": "S256"}, "invalid_request"),
     ],
 )
@@ -416,8 +419,6 @@ def test_repeated_parameters_are_invalid_request(
 def test_consent_form_needs_its_csrf_token(
     user: User, confidential_client: RegisteredClient
 ) -> None:
-    from tests.conftest import HttpsClient
-
     browser = HttpsClient(enforce_csrf_checks=True)
     browser.force_login(user)
 
@@ -594,3 +595,138 @@ def test_consent_post_carries_only_the_answer(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert not AuthorizationCode.objects.exists()
+
+
+def test_an_authorization_request_may_come_by_post(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    """OIDC Core §3.1.2.1: GET and POST. A POSTed request becomes the same GET, where requests
+    live (the way back from the sign-in page, the consent form)."""
+    client = make_client(first_party=True)
+    params = query(authorize_url(client, state="st"))
+
+    posted = HttpsClient(enforce_csrf_checks=True)  # from anywhere: no CSRF token
+    posted.cookies = signed_in.cookies
+    response = posted.post("/oauth/authorize", params)
+
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert query(response["Location"]) == params
+    code = query(signed_in.get(response["Location"])["Location"])
+    assert code["state"] == "st" and code["code"]
+
+
+def test_unknown_scopes_of_an_openid_request_are_ignored(
+    exchange: Callable[..., dict[str, Any]], confidential_client: RegisteredClient
+) -> None:
+    """OIDC Core §3.1.2.1; libraries ask for offline_access and others by default."""
+    tokens = exchange(confidential_client, scope="openid offline_access email address")
+
+    assert tokens["scope"] == "openid email"
+
+
+def hint_for(person: User, issuer: str = "") -> str:
+    """An id_token_hint naming `person`. The hint is read, not verified (it can only narrow who
+    is answered for), so any signature does."""
+
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    claims = {"iss": issuer or settings.ISSUER, "sub": str(person.sub), "aud": "someone"}
+    return f"{part({'alg': 'RS256', 'kid': 'k'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_an_id_token_hint_naming_the_signed_in_person_is_answered_even_expired(
+    signed_in: HttpClient,
+    exchange: Callable[..., dict[str, Any]],
+    confidential_client: RegisteredClient,
+) -> None:
+    hint = exchange(confidential_client)["id_token"]
+
+    with time_machine.travel(time.time() + 86400):
+        response = signed_in.get(
+            authorize_url(confidential_client, prompt="none", id_token_hint=hint)
+        )
+
+    assert "code" in query(response["Location"])
+
+
+def test_an_id_token_hint_naming_someone_else_is_never_answered_for_the_signed_in_person(
+    signed_in: HttpClient,
+    make_client: Callable[..., RegisteredClient],
+    make_user: Callable[..., User],
+) -> None:
+    """OIDC Core §3.1.2.1: a silent request is refused; otherwise the person signs in again."""
+    client = make_client(first_party=True)
+    hint = hint_for(make_user("bob"))
+
+    silent = signed_in.get(authorize_url(client, prompt="none", id_token_hint=hint))
+    asking = signed_in.get(authorize_url(client, id_token_hint=hint))
+
+    assert query(silent["Location"])["error"] == "login_required"
+    assert asking["Location"].startswith("/accounts/login/")
+    assert not AuthorizationCode.objects.exists()
+
+
+@pytest.mark.parametrize("hint", ["not-a-jwt", "a.b.c", "other-issuer"])
+def test_an_id_token_hint_that_is_not_ours_is_invalid_request(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient], user: User, hint: str
+) -> None:
+    client = make_client(first_party=True)
+    if hint == "other-issuer":
+        hint = hint_for(user, issuer="https://elsewhere.example")
+
+    response = signed_in.get(authorize_url(client, id_token_hint=hint))
+
+    assert query(response["Location"])["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({"response_mode": "fragment"}, "invalid_request"),
+        ({"response_mode": "form_post"}, "invalid_request"),
+        ({"prompt": "create"}, "invalid_request"),
+        ({"prompt": "login bogus"}, "invalid_request"),
+    ],
+)
+def test_response_modes_and_prompts_this_server_does_not_offer_are_refused(
+    signed_in: HttpClient,
+    make_client: Callable[..., RegisteredClient],
+    params: dict[str, str],
+    error: str,
+) -> None:
+    """Rather than answered in a way the client did not ask for."""
+    client = make_client(first_party=True)
+
+    response = signed_in.get(authorize_url(client, state="st", **params))
+
+    assert query(response["Location"]) == {
+        "error": error,
+        "error_description": query(response["Location"])["error_description"],
+        "state": "st",
+        "iss": settings.ISSUER,
+    }
+
+
+def test_prompt_select_account_shows_the_sign_in_page(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    """Where another account can be chosen (OIDC Core §3.1.2.1)."""
+    client = make_client(first_party=True)
+
+    response = signed_in.get(authorize_url(client, prompt="select_account"))
+
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_ui_locales_chooses_the_language_of_the_pages(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    url = authorize_url(confidential_client, ui_locales="fr-CA ko en")
+    signed_out = HttpsClient()
+
+    consent = signed_in.get(url)
+    login = signed_out.get(signed_out.get(url)["Location"])
+
+    assert consent["Content-Language"] == "ko" and "허용" in consent.content.decode()
+    assert login["Content-Language"] == "ko"

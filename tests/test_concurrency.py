@@ -24,6 +24,18 @@ pytestmark = [
 ]
 
 
+def wait_until_blocked(count: int) -> None:
+    """Until `count` other connections wait on a row lock (PostgreSQL's pg_locks)."""
+    deadline = time.monotonic() + 20
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            if cursor.fetchone()[0] >= count:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the racers never reached the lock")
+
+
 class Racers:
     """Threads that POST the same token request at once, each on its own connection."""
 
@@ -52,17 +64,6 @@ class Racers:
         self.threads = [threading.Thread(target=racer) for _ in range(count)]
         for thread in self.threads:
             thread.start()
-
-    def wait_until_blocked(self, count: int) -> None:
-        """Until `count` other connections wait on a row lock (PostgreSQL's pg_locks)."""
-        deadline = time.monotonic() + 20
-        with connection.cursor() as cursor:
-            while time.monotonic() < deadline:
-                cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
-                if cursor.fetchone()[0] >= count:
-                    return
-                time.sleep(0.01)
-        raise AssertionError("the racers never reached the update")
 
     def finish(self) -> tuple[list[int], list[dict[str, Any]]]:
         for thread in self.threads:
@@ -116,7 +117,7 @@ def test_two_concurrent_refreshes_of_one_token_yield_exactly_one_success(
     with transaction.atomic():
         RefreshToken.objects.select_for_update().get()
         racers = Racers(client, refresh)
-        racers.wait_until_blocked(2)
+        wait_until_blocked(2)
     statuses, bodies = racers.finish()
 
     assert statuses == [HTTPStatus.OK, HTTPStatus.BAD_REQUEST]
@@ -152,3 +153,36 @@ def test_secret_rotation_racing_token_requests_has_a_consistent_outcome(
     assert secret_matches(new_secret, client.model.secret_hash)
     after, _ = Racers(client, refresh).finish()
     assert after == [HTTPStatus.UNAUTHORIZED, HTTPStatus.UNAUTHORIZED]
+
+
+def test_two_concurrent_rotations_both_rotate(db: None) -> None:
+    """An operator's double click on "Rotate": the second rotation waits for the first and then
+    rotates again from what it left, rather than failing on the one-active-key constraint."""
+    from oauth.keys import signing_key_activate_first, signing_key_rotate
+    from oauth.models import SigningKey
+
+    signing_key_activate_first(algorithm="RS256")
+    first = SigningKey.objects.get(state=SigningKey.State.ACTIVE)
+    # Hold the active key so that both rotations are waiting on it when it is let go.
+    with transaction.atomic():
+        SigningKey.objects.select_for_update().get(pk=first.pk)
+        outcomes: list[Any] = []
+
+        def rotate() -> None:
+            try:
+                outcomes.append(signing_key_rotate(algorithm="RS256"))
+            except Exception as error:  # the failure this test is about
+                outcomes.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=rotate) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        wait_until_blocked(2)
+    for thread in threads:
+        thread.join()
+
+    assert all(isinstance(outcome, tuple) for outcome in outcomes), outcomes
+    assert SigningKey.objects.filter(state=SigningKey.State.ACTIVE).count() == 1
+    assert SigningKey.objects.filter(state=SigningKey.State.RETIRED).count() == 2

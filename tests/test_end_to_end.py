@@ -56,7 +56,7 @@ def person_approves(server: dict[str, Any], authorization_url: str, user: User) 
         allow_redirects=False,
         timeout=10,
     )
-    assert approved.status_code == 302
+    assert approved.status_code == 303
     return approved.headers["Location"]
 
 

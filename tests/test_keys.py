@@ -196,6 +196,9 @@ def test_one_rotation_recovers_from_a_changed_encryption_key(
     keys.key_ring_forget()
     with pytest.raises(Exception, match="cannot be decrypted"):
         exchange(confidential_client)
+    # Only signing stops: the keys are published and tokens already issued still verify.
+    assert kid_of(before) in published(browser)
+    assert browser.get("/api/me", HTTP_AUTHORIZATION=f"Bearer {before}").status_code == 200
 
     rotate()
     after = exchange(confidential_client)["access_token"]

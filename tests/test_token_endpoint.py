@@ -164,6 +164,22 @@ def test_two_authentication_methods_at_once_are_refused(
     assert response.json()["error"] == "invalid_request"
 
 
+def test_a_body_naming_another_client_than_the_credentials_is_refused(
+    code_for: Callable[..., dict[str, str]],
+    token_request: Callable[..., Any],
+    confidential_client: RegisteredClient,
+    public_client: RegisteredClient,
+) -> None:
+    data = {**code_for(confidential_client), "client_id": public_client.client_id}
+
+    with nothing_changes():
+        response = token_request(
+            data, auth=(confidential_client.client_id, confidential_client.secret)
+        )
+
+    assert response.json()["error"] == "invalid_request"
+
+
 def test_public_client_with_a_secret_is_refused(
     code_for: Callable[..., dict[str, str]],
     token_request: Callable[..., Any],

@@ -38,5 +38,5 @@ class Command(BaseCommand):
         if not settings.REDIS_URL:
             self.stderr.write(
                 "REDIS_URL is not set, so running servers do not hear of this rotation: they "
-                "keep signing with the retired key until they restart."
+                "may keep signing with the retired key until they restart."
             )
