@@ -8,7 +8,6 @@ other errors go back to the verified redirect_uri with `state` and `iss` (RFC 92
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -28,9 +27,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
+from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 
@@ -40,6 +41,7 @@ from . import services
 from .discovery import PROMPT_VALUES
 from .errors import ResponseTypeUnsupported
 from .events import Origin
+from .keys import verifying_key
 from .models import Client
 from .scopes import SCOPE_DESCRIPTIONS, scope_list
 from .server import issuer_parameter, server
@@ -49,6 +51,8 @@ from .views import check_parameters, error_response
 REAUTHENTICATION_PARAMETER = "login_required_after"
 REAUTHENTICATION_SALT = "oauth.authorize.reauthentication"
 CONSENT_FORM_FIELDS = {"csrfmiddlewaretoken", "decision"}
+# A request URL longer than this would not pass gunicorn (limit_request_line, 4094 bytes).
+MAX_URL_LENGTH = 4000
 
 
 def keeps_its_url_private(
@@ -78,7 +82,10 @@ def authorize(request: HttpRequest) -> HttpResponse:
     the sign-in page's way back and the consent form need it. A POST to a request's URL is the
     consent form's answer, held to CSRF protection."""
     if request.method == "POST" and not request.GET:
-        return HttpResponseRedirect(f"{request.path}?{request.POST.urlencode()}", status=303)
+        url = f"{reverse('oauth:authorize')}?{request.POST.urlencode()}"
+        if len(url) > MAX_URL_LENGTH:
+            return error_page(request)
+        return HttpResponseRedirect(url, status=303)
     return _authorize(request)
 
 
@@ -117,15 +124,19 @@ def _authorize(request: HttpRequest) -> HttpResponse:
             raise RequestNotSupportedError()
         if request.GET.get("request_uri"):
             raise RequestURINotSupportedError()
-        if request.GET.get("response_mode", "query") != "query":
+        if (request.GET.get("response_mode") or "query") != "query":
             raise InvalidRequestError("Only response_mode=query is supported.")
         if not prompts <= set(PROMPT_VALUES):
             raise InvalidRequestError("Unknown prompt value.")
         if "none" in prompts and len(prompts) > 1:
             raise InvalidRequestError("prompt=none cannot be combined with other values.")
-        fresh_sign_in = fresh_sign_in_required(request, prompts)
-        if user is not None and not hinted_person(request, user):
-            fresh_sign_in = True  # the client asks about someone other than who is signed in
+        # OIDC Core §3.1.2.1: a client may name the person it asks about. Someone else signs
+        # in afresh; if that is still someone else, the answer is login_required.
+        hinted = hinted_subject(request, client)
+        not_hinted = hinted is not None and (user is None or str(user.sub) != hinted)
+        if not_hinted and user is not None and signed_in_again(request):
+            raise LoginRequiredError()
+        fresh_sign_in = fresh_sign_in_required(request, prompts) or not_hinted
         if user is None or (fresh_sign_in and not signed_in_again(request)):
             if "none" in prompts:
                 raise LoginRequiredError()
@@ -152,7 +163,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
     response = server.create_authorization_response(
         grant.request, grant_user=grant_user, grant=grant
     )
-    if request.method == "POST":
+    if request.method == "POST" and response.status_code == 302:
         response.status_code = 303  # RFC 9700 §4.12: the browser must not re-send the form
     return response
 
@@ -191,21 +202,27 @@ def fresh_sign_in_required(request: HttpRequest, prompts: set[str]) -> bool:
     return time.time() - (session_auth_time(request) or 0.0) > int(max_age)
 
 
-def hinted_person(request: HttpRequest, user: Any) -> bool:
-    """Whether `id_token_hint`, if sent, names the signed-in person. The hint can only narrow
-    who may be answered for, so an expired one serves, and its claims are read without checking
-    the signature (a forged hint can only get its sender refused); it must be an id_token of
-    ours, though, or it is a malformed request."""
+def hinted_subject(request: HttpRequest, client: Client) -> str | None:
+    """The `sub` of the `id_token_hint`: an id_token we signed for this client, expired or not.
+    Checked, so that no client can ask about people it has no id_token of (whether the visitor
+    is someone it names). A hint whose key is no longer published cannot be checked and is
+    ignored, as if not sent."""
     hint = request.GET.get("id_token_hint")
     if not hint:
-        return True
+        return None
+    invalid = InvalidRequestError("id_token_hint is not an id_token this server issued you.")
     try:
-        claims = json.loads(extract_compact(hint.encode()).payload)
-    except (JoseError, ValueError, RecursionError):
-        claims = None
-    if not isinstance(claims, dict) or claims.get("iss") != settings.ISSUER:
-        raise InvalidRequestError("id_token_hint is not an id_token of this server.")
-    return claims.get("sub") == str(user.sub)
+        key = verifying_key(str(extract_compact(hint.encode()).headers().get("kid")))
+        if key is None:
+            return None
+        claims = jwt.decode(hint, key, algorithms=list(settings.SIGNING_ALGORITHMS)).claims
+    except (JoseError, ValueError, TypeError, RecursionError):
+        raise invalid from None
+    audiences = claims.get("aud")
+    audiences = audiences if isinstance(audiences, list) else [audiences]
+    if claims.get("iss") != settings.ISSUER or client.client_id not in audiences:
+        raise invalid
+    return str(claims.get("sub"))
 
 
 def requested_language(path: str) -> str | None:

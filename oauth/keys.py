@@ -131,7 +131,8 @@ def signing_key_rotate(
     with transaction.atomic():
         # Every key of the algorithm locked first: a concurrent rotation (a double click) waits
         # here for the other to commit, then rotates again from what that one left.
-        list(SigningKey.objects.select_for_update().filter(algorithm=algorithm).values("pk"))
+        locked = SigningKey.objects.select_for_update().filter(algorithm=algorithm)
+        list(locked.order_by("pk").values("pk"))  # in one order, so two never deadlock
         retired = SigningKey.objects.filter(
             algorithm=algorithm, state=SigningKey.State.ACTIVE
         ).first()

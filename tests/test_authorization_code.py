@@ -3,8 +3,6 @@ Core §3.1.2 (prompt, max_age, nonce); RFC 9207 (the `iss` response parameter)."
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Callable
 from http import HTTPStatus
@@ -17,6 +15,8 @@ import time_machine
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client as HttpClient
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from accounts.models import User
 from oauth.models import AuthorizationCode, Consent, Grant
@@ -255,8 +255,11 @@ def test_parameters_sent_without_a_value_are_as_if_not_sent(
     """RFC 6749 §3.1."""
     plain = signed_in.get(authorize_url(confidential_client, state="st"))
     empty = signed_in.get(
-        authorize_url(confidential_client, state="st", max_age="", request="", request_uri="")
-    )
+        authorize_url(
+            confidential_client, state="st", max_age="", request="", request_uri="",
+            response_mode="", id_token_hint="",
+        )
+    )  # fmt: skip
 
     assert empty.status_code == plain.status_code
     assert empty.templates[0].name == plain.templates[0].name
@@ -624,15 +627,12 @@ def test_unknown_scopes_of_an_openid_request_are_ignored(
     assert tokens["scope"] == "openid email"
 
 
-def hint_for(person: User, issuer: str = "") -> str:
-    """An id_token_hint naming `person`. The hint is read, not verified (it can only narrow who
-    is answered for), so any signature does."""
+def id_token_for(person: User, client: RegisteredClient, **claims: Any) -> str:
+    """An id_token this server signed for `client` about `person` (as its token endpoint does)."""
+    from oauth.keys import active_signing_key
 
-    def part(value: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-
-    claims = {"iss": issuer or settings.ISSUER, "sub": str(person.sub), "aud": "someone"}
-    return f"{part({'alg': 'RS256', 'kid': 'k'})}.{part(claims)}.c2lnbmF0dXJl"
+    values = {"iss": settings.ISSUER, "sub": str(person.sub), "aud": client.client_id, **claims}
+    return jwt.encode({"alg": "RS256"}, values, active_signing_key("RS256"))
 
 
 def test_an_id_token_hint_naming_the_signed_in_person_is_answered_even_expired(
@@ -652,32 +652,91 @@ def test_an_id_token_hint_naming_the_signed_in_person_is_answered_even_expired(
 
 def test_an_id_token_hint_naming_someone_else_is_never_answered_for_the_signed_in_person(
     signed_in: HttpClient,
+    user: User,
     make_client: Callable[..., RegisteredClient],
     make_user: Callable[..., User],
 ) -> None:
-    """OIDC Core §3.1.2.1: a silent request is refused; otherwise the person signs in again."""
+    """OIDC Core §3.1.2.1: silently, login_required; otherwise the person signs in afresh, and
+    if that is still not the hinted person, login_required."""
     client = make_client(first_party=True)
-    hint = hint_for(make_user("bob"))
+    hint = id_token_for(make_user("bob"), client)
 
     silent = signed_in.get(authorize_url(client, prompt="none", id_token_hint=hint))
-    asking = signed_in.get(authorize_url(client, id_token_hint=hint))
+    back_to = next_of(signed_in.get(authorize_url(client, id_token_hint=hint)))
+    signed_in.post(
+        "/accounts/login/", {"username": user.username, "password": PASSWORD, "next": back_to}
+    )
+    after_signing_in_as_herself = signed_in.get(back_to)
 
     assert query(silent["Location"])["error"] == "login_required"
-    assert asking["Location"].startswith("/accounts/login/")
+    assert query(after_signing_in_as_herself["Location"])["error"] == "login_required"
     assert not AuthorizationCode.objects.exists()
 
 
-@pytest.mark.parametrize("hint", ["not-a-jwt", "a.b.c", "other-issuer"])
-def test_an_id_token_hint_that_is_not_ours_is_invalid_request(
-    signed_in: HttpClient, make_client: Callable[..., RegisteredClient], user: User, hint: str
+def test_signed_out_the_hinted_person_signs_in_once(
+    browser: HttpClient, make_client: Callable[..., RegisteredClient], user: User
 ) -> None:
     client = make_client(first_party=True)
-    if hint == "other-issuer":
-        hint = hint_for(user, issuer="https://elsewhere.example")
+    back_to = next_of(browser.get(authorize_url(client, id_token_hint=id_token_for(user, client))))
 
-    response = signed_in.get(authorize_url(client, id_token_hint=hint))
+    browser.post(
+        "/accounts/login/", {"username": user.username, "password": PASSWORD, "next": back_to}
+    )
+
+    assert "code" in query(browser.get(back_to)["Location"])
+
+
+@pytest.mark.parametrize(
+    "hint",
+    ["not-a-jwt", "a.b.c", "forged", "other-issuer", "other-client", "an-access-token"],
+)
+def test_an_id_token_hint_that_this_server_did_not_issue_to_the_client_is_invalid_request(
+    signed_in: HttpClient,
+    make_client: Callable[..., RegisteredClient],
+    user: User,
+    exchange: Callable[..., dict[str, Any]],
+    hint: str,
+) -> None:
+    """Checked, so that no client can ask whether the visitor is someone it has no id_token of."""
+    client = make_client(first_party=True)
+    real = id_token_for(user, client)
+    hints = {
+        "forged": real.rsplit(".", 1)[0] + ".c2lnbmF0dXJl",
+        "other-issuer": id_token_for(user, client, iss="https://elsewhere.example"),
+        "other-client": id_token_for(user, client, aud="someone-else"),
+        "an-access-token": exchange(client)["access_token"],
+    }
+
+    response = signed_in.get(authorize_url(client, id_token_hint=hints.get(hint, hint)))
 
     assert query(response["Location"])["error"] == "invalid_request"
+
+
+def test_an_id_token_hint_whose_key_is_no_longer_published_is_ignored(
+    signed_in: HttpClient,
+    make_client: Callable[..., RegisteredClient],
+    make_user: Callable[..., User],
+) -> None:
+    client = make_client(first_party=True)
+    gone = jwt.encode(
+        {"alg": "RS256", "kid": "long-retired"},
+        {"iss": settings.ISSUER, "sub": "someone", "aud": client.client_id},
+        RSAKey.generate_key(2048),
+    )
+
+    response = signed_in.get(authorize_url(client, prompt="none", id_token_hint=gone))
+
+    assert "code" in query(response["Location"])
+
+
+def test_a_posted_request_too_long_for_a_url_is_refused_with_a_page(
+    make_client: Callable[..., RegisteredClient],
+) -> None:
+    params = query(authorize_url(make_client(first_party=True), state="s" * 4000))
+
+    response = HttpsClient().post("/oauth/authorize", params)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
 
 
 @pytest.mark.parametrize(
