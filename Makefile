@@ -27,7 +27,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py setupdemo --port $(PORT)
 ifdef FAKES
 	@# Local fakes of Google, Naver and Kakao beside the server (make run FAKES=1).
-	@$(PY) manage.py fakeproviders --port $(FAKES_PORT) & fakes=$$!; \
+	@$(PY) manage.py fakeproviders --port $(FAKES_PORT) --quiet & fakes=$$!; \
 	  trap 'kill $$fakes 2>/dev/null' EXIT INT TERM; \
 	  env $$($(PY) manage.py fakeproviders --env --port $(FAKES_PORT)) \
 	    $(PY) manage.py runserver 127.0.0.1:$(PORT)

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import secrets
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from io import StringIO
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -902,3 +907,39 @@ def test_fakeproviders_command_env() -> None:
     assert pairs["GOOGLE_ISSUER"] == "http://127.0.0.1:8123/google"
     assert pairs["KAKAO_SCOPES"] == "openid,profile_nickname,profile_image,account_email"
     assert len(pairs) == 20
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_fakeproviders_command_serves_and_says_where(quiet: bool) -> None:
+    """`make run FAKES=1` sets the settings itself, so there it says only where the fakes are
+    (and the demo password printed before stays on screen)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "manage.py", "fakeproviders", "--port", str(port)]
+    server = subprocess.Popen(
+        command + (["--quiet"] if quiet else []),
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "DEBUG": "true", "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                up = requests.get(
+                    f"http://127.0.0.1:{port}/google/.well-known/openid-configuration"
+                )
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+    finally:
+        server.terminate()
+        rest = server.communicate(timeout=20)[0]
+
+    assert f"Fake Google, Naver and Kakao at http://127.0.0.1:{port}" in first
+    assert up.status_code == 200
+    assert ("export GOOGLE_CLIENT_ID=" in rest) is not quiet

@@ -29,8 +29,13 @@ class Command(BaseCommand):
             help="Only print the settings as KEY=value pairs on one line, for `env $(…)`; "
             "do not serve.",
         )
+        parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="Do not print the settings (for `make run FAKES=1`, which sets them itself).",
+        )
 
-    def handle(self, *args: Any, port: int, env: bool, **options: Any) -> None:
+    def handle(self, *args: Any, port: int, env: bool, quiet: bool, **options: Any) -> None:
         if not 0 < port < 65536:
             raise CommandError("--port must be between 1 and 65535.")
         fakes = FakeProviders(port=port, verbose=True)
@@ -48,11 +53,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Fake Google, Naver and Kakao at {fakes.url} (local fakes for development: no real"
             " accounts, nothing leaves this computer; each sign-in asks you to approve as the"
-            " test user). Point the server at them with:\n"
+            " test user)."
         )
-        for key, value in fakes.settings().items():
-            self.stdout.write(f"export {key}='{value}'")
-        self.stdout.write("\nServing until Ctrl-C.")
+        if not quiet:
+            self.stdout.write("Point the server at them with:\n")
+            for key, value in fakes.settings().items():
+                self.stdout.write(f"export {key}='{value}'")
+            self.stdout.write("\nServing until Ctrl-C.")
         try:
             while True:
                 time.sleep(3600)
