@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import UnsupportedGrantTypeError, UnsupportedResponseTypeError
+from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
+    UnsupportedGrantTypeError,
+    UnsupportedResponseTypeError,
+)
 from authlib.oauth2.rfc6750 import InsufficientScopeError
+from django.conf import settings
 
 
 class GrantTypeUnsupported(UnsupportedGrantTypeError):
@@ -21,6 +26,28 @@ class ResponseTypeUnsupported(UnsupportedResponseTypeError):
 
     def get_error_description(self) -> str:
         return "Only response_type=code is supported."
+
+
+class ClientAuthenticationFailed(InvalidClientError):
+    """invalid_client in one sentence, whatever failed: authlib's descriptions list the methods
+    it tried or say whether the client exists. Over Basic, a challenge of RFC 7617's shape."""
+
+    def __init__(self, status_code: int = 400) -> None:
+        super().__init__(status_code=status_code, description="Client authentication failed.")
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        headers = OAuth2Error.get_headers(self)
+        if self.status_code == 401:
+            challenge = f'Basic realm="{settings.ISSUER}", charset="UTF-8"'
+            headers.append(("WWW-Authenticate", challenge))
+        return headers
+
+
+def plain(error: OAuth2Error) -> OAuth2Error:
+    """The error as this server words it to clients."""
+    if isinstance(error, InvalidClientError) and not isinstance(error, ClientAuthenticationFailed):
+        return ClientAuthenticationFailed(error.status_code)
+    return error
 
 
 class TooManyRequests(OAuth2Error):

@@ -6,6 +6,7 @@ from typing import Any
 
 from authlib.common.encoding import json_dumps
 from authlib.integrations.django_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Request
 from authlib.oauth2.rfc9207 import IssuerParameter
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 
 from .clients import active_client
 from .endpoints import IntrospectionEndpoint, RevocationEndpoint
+from .errors import plain
 from .events import Origin
 from .grants import PKCE, AuthorizationCodeGrant, OpenIDConnect, RefreshTokenGrant
 from .models import Client, RefreshToken
@@ -74,6 +76,9 @@ class Server(AuthorizationServer):
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         raise NotImplementedError("Each grant stores its own tokens; see grants.py.")
+
+    def handle_error_response(self, request: Any, error: OAuth2Error) -> OAuthResponse:
+        return super().handle_error_response(request, plain(error))  # type: ignore[no-any-return]
 
     def handle_response(
         self, status_code: int, payload: Any, headers: list[tuple[str, str]]

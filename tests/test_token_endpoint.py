@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
 
 from oauth.models import AuthorizationCode, Client, Consent, Grant, RefreshToken
@@ -97,8 +98,12 @@ def test_failed_basic_authentication_is_401_with_www_authenticate(
         response = token_request(data, auth=(client_id, secret))
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert response.json()["error"] == "invalid_client"
-    assert response["WWW-Authenticate"].startswith("Basic ")
+    # The same words whatever failed: nothing about which clients exist or how they sign in.
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Client authentication failed.",
+    }
+    assert response["WWW-Authenticate"] == f'Basic realm="{settings.ISSUER}", charset="UTF-8"'
     assert response["Cache-Control"] == "no-store"
 
 
