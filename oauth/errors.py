@@ -30,9 +30,9 @@ class ResponseTypeUnsupported(UnsupportedResponseTypeError):
 
 class ClientAuthenticationFailed(InvalidClientError):
     """invalid_client in one sentence, whatever failed: authlib's descriptions list the methods
-    it tried or say whether the client exists. Over Basic, a challenge of RFC 7617's shape."""
+    it tried or say whether the client exists. With 401, a challenge of RFC 7617's shape."""
 
-    def __init__(self, status_code: int = 400) -> None:
+    def __init__(self, status_code: int = 401) -> None:
         super().__init__(status_code=status_code, description="Client authentication failed.")
 
     def get_headers(self) -> list[tuple[str, str]]:
@@ -46,7 +46,9 @@ class ClientAuthenticationFailed(InvalidClientError):
 def plain(error: OAuth2Error) -> OAuth2Error:
     """The error as this server words it to clients."""
     if isinstance(error, InvalidClientError) and not isinstance(error, ClientAuthenticationFailed):
-        return ClientAuthenticationFailed(error.status_code)
+        # Always 401: authlib answers 400 for an unknown client named in the body, 401 for a
+        # known one whose secret is wrong, which would tell which clients exist.
+        return ClientAuthenticationFailed(401)
     return error
 
 

@@ -107,19 +107,25 @@ def test_failed_basic_authentication_is_401_with_www_authenticate(
     assert response["Cache-Control"] == "no-store"
 
 
-def test_wrong_secret_in_the_body_is_invalid_client(
+@pytest.mark.parametrize("client_id", ["right-id", "no-such-client"])
+def test_failed_authentication_in_the_body_does_not_tell_whether_the_client_exists(
     code_for: Callable[..., dict[str, str]],
     token_request: Callable[..., Any],
     confidential_client: RegisteredClient,
+    client_id: str,
 ) -> None:
     data = code_for(confidential_client)
-    data.update(client_id=confidential_client.client_id, client_secret="nope")
+    client_id = confidential_client.client_id if client_id == "right-id" else client_id
+    data.update(client_id=client_id, client_secret="nope")
 
     with nothing_changes():
         response = token_request(data)
 
-    assert response.status_code in {HTTPStatus.BAD_REQUEST, HTTPStatus.UNAUTHORIZED}
-    assert response.json()["error"] == "invalid_client"
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert response.json() == {
+        "error": "invalid_client",
+        "error_description": "Client authentication failed.",
+    }
 
 
 @pytest.mark.parametrize(
