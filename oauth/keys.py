@@ -204,10 +204,10 @@ class KeyRing:
         in_use = algorithms_in_use()
         for stored in published:
             if stored.state == SigningKey.State.ACTIVE and stored.algorithm in in_use:
-                if signing_key_readable(stored):
+                try:
                     signing[stored.algorithm] = signing_key_private(stored)
-                else:
-                    log.error("Signing key %s %s", stored.kid, UNREADABLE)
+                except ImproperlyConfigured as error:
+                    log.error("%s", error)
                     unreadable[stored.algorithm] = stored.kid
             elif stored.state == SigningKey.State.RETIRED and stored.retired_at is not None:
                 expires_at = min(expires_at, (stored.retired_at + window).timestamp())
