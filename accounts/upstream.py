@@ -137,6 +137,8 @@ def finish(request: HttpRequest, provider_id: str) -> HttpResponse:
             redirect_uri=pending["redirect_uri"],
             code_verifier=pending["code_verifier"],
             nonce=pending["nonce"],
+            reauthenticate=demands_fresh_sign_in(pending["next"]),
+            started_at=pending["at"],
         )
         token = provider.exchange(code=code, pending=sign_in)
         profile = checked_profile(provider.profile(token=token, pending=sign_in))

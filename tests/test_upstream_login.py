@@ -561,6 +561,29 @@ def test_a_fresh_sign_in_asks_the_provider_for_the_credentials_again(
     assert "code" in query(answer["Location"])
 
 
+@pytest.mark.parametrize("auth_time", [3600, None])
+def test_a_provider_whose_id_token_shows_no_fresh_sign_in_is_refused_for_one(
+    browser: HttpClient,
+    upstream: Any,
+    make_client: Callable[..., RegisteredClient],
+    caplog: pytest.LogCaptureFixture,
+    auth_time: int | None,
+) -> None:
+    """Kakao was asked for prompt=login, but its id_token says the person signed in an hour
+    ago (or does not say when): its session answered, not the person."""
+    client = make_client(first_party=True)
+    sign_in_with(browser, "kakao")
+    next_path = fresh_sign_in_demanded(browser, client, prompt="login")
+    upstream.kakao.id_token_claims = {
+        "auth_time": None if auth_time is None else int(time.time()) - auth_time
+    }
+
+    response = come_back(browser, leave_for(browser, "kakao", next=next_path))
+
+    assert 'data-reason="reauthentication"' in response.content.decode()
+    assert any(record.levelno == logging.WARNING for record in caplog.records)
+
+
 def test_a_provider_that_cannot_ask_again_cannot_stand_for_a_fresh_sign_in(
     browser: HttpClient, upstream: Any, make_client: Callable[..., RegisteredClient]
 ) -> None:

@@ -58,6 +58,7 @@ class Pending:
     code_verifier: str | None = None
     nonce: str | None = None
     reauthenticate: bool = False  # a fresh sign-in was demanded (prompt=login, max_age)
+    started_at: float = 0.0  # when the person was sent to the provider
 
 
 class UpstreamError(Exception):
@@ -82,6 +83,13 @@ class UpstreamRefused(UpstreamError):
     """The provider answered with an error (in any of its shapes)."""
 
     reason = "refused"
+
+
+class UpstreamNotReauthenticated(UpstreamError):
+    """A fresh sign-in was demanded, and the provider's id_token says it signed the person in
+    earlier (its auth_time): the provider did not ask for the credentials again."""
+
+    reason = "reauthentication"
 
 
 class UpstreamInvalid(UpstreamError):
@@ -225,6 +233,11 @@ class Provider:
             raise
         except (JoseError, ValueError, TypeError, KeyError) as error:
             raise UpstreamInvalid(f"id_token: {type(error).__name__}: {error}") from None
+        auth_time = claims.get("auth_time")
+        if pending.reauthenticate and not (
+            isinstance(auth_time, int) and auth_time >= pending.started_at - 60
+        ):
+            raise UpstreamNotReauthenticated(f"id_token: auth_time {auth_time!r} is from before")
         return claims
 
     @staticmethod
