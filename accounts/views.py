@@ -6,10 +6,9 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import translation
 from django.utils.translation import ngettext
 
-from oauth.authorize import demands_fresh_sign_in, requested_language
+from oauth.authorize import demands_fresh_sign_in, requested_ui_locales, speak_ui_locales
 from oauth.events import Origin
 from oauth.ratelimit import address_subject, rate_give_back, rate_hit, rate_reset
 
@@ -37,10 +36,7 @@ class LoginView(auth_views.LoginView):
         return {**super().get_context_data(**kwargs), "providers": providers}
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        language = requested_language(self.get_redirect_url())  # the client's ui_locales
-        if language:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
+        speak_ui_locales(request, requested_ui_locales(self.get_redirect_url()))
         response = super().dispatch(request, *args, **kwargs)
         response["Referrer-Policy"] = "strict-origin"  # `next` may carry an authorization request
         return response

@@ -114,10 +114,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
     prompts = set((request.GET.get("prompt") or "").split())
     if "openid" in scope_list(scope) and not request.GET.get("redirect_uri"):
         return error_page(request)  # OIDC Core §3.1.2.1: required, so nothing to trust
-    language = ui_language(request.GET.get("ui_locales"))
-    if language:
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
+    speak_ui_locales(request, request.GET.get("ui_locales"))
     try:
         # RFC 6749 §3.1: a parameter sent without a value is as if it were not sent.
         if request.GET.get("request"):
@@ -225,19 +222,22 @@ def hinted_subject(request: HttpRequest, client: Client) -> str | None:
     return str(claims.get("sub"))
 
 
-def requested_language(path: str) -> str | None:
-    """The language an authorization request (a login page's `next`) asks its pages in."""
-    return ui_language(parse_qs(urlsplit(path).query).get("ui_locales", [""])[0])
+def requested_ui_locales(path: str) -> str | None:
+    """The languages an authorization request (a login page's `next`) asks its pages in."""
+    return parse_qs(urlsplit(path).query).get("ui_locales", [None])[0]
 
 
-def ui_language(ui_locales: str | None) -> str | None:
-    """The first of the client's preferred languages (OIDC Core §3.1.2.1) the pages speak."""
+def speak_ui_locales(request: HttpRequest, ui_locales: str | None) -> None:
+    """Answer in the first of the client's preferred languages (OIDC Core §3.1.2.1) the pages
+    speak, if any."""
     for tag in (ui_locales or "").split():
         try:
-            return translation.get_supported_language_variant(tag.lower())
+            language = translation.get_supported_language_variant(tag.lower())
         except LookupError:
             continue
-    return None
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        return
 
 
 def demands_fresh_sign_in(path: str) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 from authlib.common.encoding import json_dumps
 from authlib.integrations.django_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidScopeError, OAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc9207 import IssuerParameter
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -51,8 +51,7 @@ class Server(AuthorizationServer):
 
     def validate_requested_scope(self, scope: str | None) -> None:
         """Unknown values refused, except in OpenID Connect requests (see requested_scopes)."""
-        if not set(requested_scopes(scope)) <= set(SUPPORTED_SCOPES):
-            raise InvalidScopeError()
+        super().validate_requested_scope(" ".join(requested_scopes(scope)))
 
     def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
         """A client that has just authenticated at the token endpoint is counted against its

@@ -27,7 +27,7 @@ from .authentication import access_token_claims, bearer_token
 from .claims import user_claims
 from .cors import for_client_origins, public_document
 from .discovery import server_metadata
-from .errors import GrantTypeUnsupported, ScopeMissing, plain
+from .errors import GrantTypeUnsupported, ScopeMissing
 from .events import Origin
 from .keys import published_jwks
 from .models import Grant, GrantType
@@ -42,7 +42,7 @@ MAX_PARAMETER_LENGTH = 4096
 
 
 def error_response(error: OAuth2Error) -> HttpResponse:
-    return server.handle_response(*plain(error)())
+    return server.handle_error_response(None, error)
 
 
 def check_parameters(params: QueryDict) -> None:
