@@ -195,6 +195,8 @@ if DATABASE_URL:
             "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
         }
         if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+            # Django's backend with a health check that needs no round trip (see its module).
+            DATABASES["default"]["ENGINE"] = "authserver.postgresql"
             # Parameters bound by the server, and statements a connection runs again and again
             # prepared: the token endpoint's lookups are then planned once per connection, not
             # once per request (PgBouncer in transaction mode needs max_prepared_statements).
