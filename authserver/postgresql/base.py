@@ -6,7 +6,9 @@ endpoint's own statements, on every token request. A connection at rest has noth
 unless the server has closed it (a restart, `pg_terminate_backend`, `idle_session_timeout`):
 then its farewell or the end of the stream is waiting on the socket. So the socket is looked at
 first, without waiting, and only a connection with something to read gets Django's full check,
-which reads what was there and fails if the server has gone.
+which reads what was there and fails if the server has gone. (A connection cut without a word,
+by a firewall say, shows nothing on its socket; `SELECT 1` would wait on it as long as the
+request's own statement will.)
 """
 
 from __future__ import annotations
