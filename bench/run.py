@@ -31,11 +31,12 @@ PORT = 8800
 URL = f"http://127.0.0.1:{PORT}"
 PASSWORD = "bench-password-not-secret"
 
-# The fixed configuration, documented in README.md ("Benchmark"). A worker takes no more
-# connections than it has threads, so wrk's eight are shared out four and four: left to accept(),
-# one worker would sometimes take most of them and leave the other, and a core, idle.
+# The fixed configuration, documented in README.md ("Benchmark"). With one listening socket
+# shared by the workers, Linux hands a burst of new connections mostly to one of them, which
+# then serves all of wrk's eight while the other, and a core, stands idle; with --reuse-port each
+# worker listens on a socket of its own and the kernel spreads connections between them.
 GUNICORN = os.environ.get(
-    "BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 4 --worker-connections 4"
+    "BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 4 --reuse-port"
 ).split()
 WRK = ["--threads", "1", "--connections", "8", "--timeout", "10s"]
 SLICE_SECONDS = 1
@@ -114,6 +115,11 @@ def basic(client_id: str, secret: str) -> str:
 
 @contextmanager
 def gunicorn(env: dict[str, str]) -> Iterator[None]:
+    try:  # with --reuse-port a second server would bind too, and share the load
+        requests.get(f"{URL}/ping", timeout=2)
+        raise SystemExit(f"something already serves on port {PORT}")
+    except requests.ConnectionError:
+        pass
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "authserver.wsgi", "--bind", f"127.0.0.1:{PORT}",
          *GUNICORN, "--log-level", "warning", "--no-control-socket"],
@@ -130,6 +136,9 @@ def gunicorn(env: dict[str, str]) -> Iterator[None]:
             if time.monotonic() > deadline:
                 raise SystemExit("gunicorn did not start")
             time.sleep(0.2)
+        if requests.get(f"{URL}/ping", timeout=2).headers.get("Connection") == "close":
+            # wrk would then measure a TCP connection per request, mostly, not the views.
+            raise SystemExit("gunicorn closes every connection: keep-alive is off")
         yield
     finally:
         server.terminate()
