@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import re
+import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,8 @@ PASSWORD = "bench-password-not-secret"
 # The fixed configuration, documented in README.md ("Benchmark"). With one listening socket
 # shared by the workers, Linux hands a burst of new connections mostly to one of them, which
 # then serves all of wrk's eight while the other, and a core, stands idle; with --reuse-port each
-# worker listens on a socket of its own and the kernel spreads connections between them.
+# worker listens on a socket of its own and the kernel deals connections out by a hash of their
+# addresses: at random, so seldom all to one.
 GUNICORN = os.environ.get(
     "BENCH_GUNICORN", "--workers 2 --worker-class gthread --threads 4 --reuse-port"
 ).split()
@@ -115,11 +117,9 @@ def basic(client_id: str, secret: str) -> str:
 
 @contextmanager
 def gunicorn(env: dict[str, str]) -> Iterator[None]:
-    try:  # with --reuse-port a second server would bind too, and share the load
-        requests.get(f"{URL}/ping", timeout=2)
-        raise SystemExit(f"something already serves on port {PORT}")
-    except requests.ConnectionError:
-        pass
+    with socket.socket() as probe:  # with --reuse-port a second server would bind too
+        if probe.connect_ex(("127.0.0.1", PORT)) == 0:
+            raise SystemExit(f"something already listens on port {PORT}")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "authserver.wsgi", "--bind", f"127.0.0.1:{PORT}",
          *GUNICORN, "--log-level", "warning", "--no-control-socket"],
@@ -137,7 +137,9 @@ def gunicorn(env: dict[str, str]) -> Iterator[None]:
                 raise SystemExit("gunicorn did not start")
             time.sleep(0.2)
         if requests.get(f"{URL}/ping", timeout=2).headers.get("Connection") == "close":
-            # wrk would then measure a TCP connection per request, mostly, not the views.
+            # wrk would then measure a TCP connection per request, mostly, not the views. (A
+            # worker that keeps only a few alive passes this check: with BENCH_GUNICORN, keep
+            # --worker-connections at least threads + 8.)
             raise SystemExit("gunicorn closes every connection: keep-alive is off")
         yield
     finally:

@@ -4,6 +4,7 @@ the round trip of Django's `SELECT 1` (authserver/postgresql)."""
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -57,6 +58,13 @@ def terminate(pids: list[int]) -> None:
     assert eventually(lambda: all(gone(pid) for pid in pids))
 
 
+def something_to_read(wrapper: BaseDatabaseWrapper) -> bool:
+    """Wait, up to five seconds, for the server to have sent something on the connection."""
+    poller = select.poll()
+    poller.register(wrapper.connection.fileno(), select.POLLIN)
+    return bool(poller.poll(5000))
+
+
 def test_a_healthy_connection_is_checked_without_a_round_trip(
     second_connection: BaseDatabaseWrapper,
 ) -> None:
@@ -69,6 +77,7 @@ def test_a_connection_the_server_closed_is_found_unusable_and_replaced(
     second_connection: BaseDatabaseWrapper,
 ) -> None:
     terminate([backend_pid(second_connection)])
+    assert something_to_read(second_connection)  # the farewell, however far the server
     assert not second_connection.is_usable()
 
     second_connection.health_check_done = False
@@ -76,6 +85,20 @@ def test_a_connection_the_server_closed_is_found_unusable_and_replaced(
     with second_connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def test_a_connection_with_a_harmless_message_waiting_is_kept(
+    second_connection: BaseDatabaseWrapper,
+) -> None:
+    second_connection.connection.execute("LISTEN deploys")
+    with connection.cursor() as cursor:
+        cursor.execute("NOTIFY deploys")
+    assert something_to_read(second_connection)
+    held = second_connection.connection
+
+    second_connection.health_check_done = False
+    second_connection.close_if_health_check_failed()
+    assert second_connection.connection is held
 
 
 def test_a_server_whose_database_restarted_answers_the_next_request(
@@ -87,7 +110,8 @@ def test_a_server_whose_database_restarted_answers_the_next_request(
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
         )
         held = [pid for (pid,) in cursor.fetchall()]
     assert held  # the servers' persistent connections

@@ -938,7 +938,10 @@ def test_fakeproviders_command_serves_and_says_where(quiet: bool) -> None:
                 time.sleep(0.1)
     finally:
         server.terminate()
-        rest = server.communicate(timeout=20)[0]
+        # Through the same reader as the first line: it may already hold the lines after it
+        # (communicate() would read the pipe past them).
+        rest = server.stdout.read() if server.stdout is not None else ""
+        server.wait(timeout=20)
 
     assert f"Fake Google, Naver and Kakao at http://127.0.0.1:{port}" in first
     assert up.status_code == 200
