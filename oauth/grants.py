@@ -21,6 +21,7 @@ from .claims import user_claims
 from .hashing import generate_secret
 from .keys import active_signing_key
 from .models import AuthorizationCode, Client, RefreshToken
+from .scopes import scope_list
 from .tokens import AccessTokenGenerator
 
 CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
@@ -122,6 +123,17 @@ class RefreshTokenGrant(GrantTokensMixin, grants.RefreshTokenGrant):
     def grant_identity(self) -> tuple[uuid.UUID, int | None]:
         grant = self.request.refresh_token.grant
         return grant.id, int(grant.auth_time.timestamp())
+
+    def issue_token(self, user: User, refresh_token: RefreshToken) -> dict[str, Any]:
+        """RFC 6749 §6: the grant's scope, or the part of it asked for. A scope that names
+        nothing (blank) is an omitted one: authlib would pass it on, and the token would get
+        the client's default scopes instead of what the person allowed."""
+        requested = self.request.payload.scope
+        return self.generate_token(
+            user=user,
+            scope=requested if scope_list(requested) else refresh_token.get_scope(),
+            include_refresh_token=self.INCLUDE_NEW_REFRESH_TOKEN,
+        )
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         return services.refresh_token_find(refresh_token=refresh_token, origin=self.request.origin)

@@ -79,15 +79,16 @@ def code_create(
 
 
 def code_find(*, code: str, client: Client, origin: Origin = NOWHERE) -> AuthorizationCode | None:
-    """The unexpired code issued to `client`; a code already used is a replay."""
+    """The unexpired code issued to `client`. A code already used is a replay, expired or not:
+    its grant is revoked as long as the code is kept (see tokens_clear)."""
     found = rows.code_with_grant(secret_hash(code), client.pk)
-    if found is None or found.is_expired:
+    if found is None:
         return None
     found.client = client  # the row matched it; no need to load it again
     if found.issued_grant is not None:
         code_replay_detected(code=found, origin=origin)
         return None
-    return found
+    return None if found.is_expired else found
 
 
 def code_exchange(

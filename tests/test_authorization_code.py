@@ -483,6 +483,31 @@ def test_replayed_code_fails_and_revokes_the_tokens_of_its_first_use(
     assert Grant.objects.get().revoked_at is not None
 
 
+def test_a_code_replayed_after_it_expired_still_revokes_the_tokens_of_its_first_use(
+    obtain_code: Callable[..., str],
+    token_request: Callable[..., Any],
+    confidential_client: RegisteredClient,
+) -> None:
+    code = obtain_code(confidential_client)
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": confidential_client.model.redirect_uris[0],
+    }
+    auth = (confidential_client.client_id, confidential_client.secret)
+    first = token_request(data, auth=auth).json()
+
+    with time_machine.travel(time.time() + settings.AUTHORIZATION_CODE_LIFETIME + 1):
+        replay = token_request(data, auth=auth)
+        refresh = token_request(
+            {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, auth=auth
+        )
+
+    assert replay.json()["error"] == "invalid_grant"
+    assert refresh.json()["error"] == "invalid_grant"
+    assert Grant.objects.get().revoked_at is not None
+
+
 def test_a_code_of_a_person_disabled_since_is_refused(
     obtain_code: Callable[..., str],
     token_request: Callable[..., Any],

@@ -96,6 +96,24 @@ def test_refresh_may_narrow_but_not_widen_the_scope(
     assert again.json()["scope"] == "openid profile"
 
 
+@pytest.mark.parametrize("blank", [" ", "\t", "   "])
+def test_a_blank_scope_on_refresh_is_the_grants_scope_not_the_clients(
+    exchange: Callable[..., dict[str, Any]],
+    refresh: Callable[..., Any],
+    make_client: Callable[..., RegisteredClient],
+    blank: str,
+) -> None:
+    client = make_client()  # allowed openid, profile and email
+    tokens = exchange(client, scope="openid")
+
+    response = refresh(client, tokens["refresh_token"], scope=blank)
+
+    assert response.json()["scope"] == "openid"
+    claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
+    assert claims["scope"] == "openid"
+    assert "email" not in claims and "name" not in claims
+
+
 def test_refresh_token_of_another_client_is_invalid_grant(
     exchange: Callable[..., dict[str, Any]],
     refresh: Callable[..., Any],
