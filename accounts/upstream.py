@@ -30,8 +30,8 @@ from oauth.events import Kind, Origin, event_record
 from .providers import (
     Pending,
     Provider,
-    UpstreamDenied,
     UpstreamError,
+    authorization_error,
     checked_profile,
     configured_provider,
 )
@@ -128,7 +128,7 @@ def finish(request: HttpRequest, provider_id: str) -> HttpResponse:
         return failure(request, provider, "state", "state missing, unknown, reused or expired")
     try:
         if "error" in request.GET:
-            raise UpstreamDenied(f"authorize: {request.GET.get('error')!r}")
+            raise authorization_error(request.GET.get("error"))
         code = request.GET.get("code")
         if not code:
             raise UpstreamError("authorize: no code")

@@ -22,6 +22,8 @@ from django.conf import settings
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from .outbound import bounded_get
+
 Key = RSAKey | ECKey
 log = logging.getLogger(__name__)
 
@@ -62,11 +64,12 @@ class RemoteJWKS:
     def fetch(self) -> None:
         self.fetched_at = time.time()
         try:
-            response = requests.get(self.url, timeout=FETCH_TIMEOUT)
+            response = bounded_get(self.url, timeout=FETCH_TIMEOUT)
             response.raise_for_status()
             self.keys = signature_keys(response.json())
         except (requests.RequestException, ValueError, RecursionError) as error:
-            # RecursionError: JSON nested too deep for the parser
+            # RecursionError: JSON nested too deep for the parser; ValueError: not JSON, or
+            # larger than outbound.MAX_BODY
             log.warning("could not fetch the JWKS at %s: %s", self.url, error)
             return
         self.fresh_until = self.fetched_at + self.max_age(response.headers.get("Cache-Control"))
@@ -95,7 +98,8 @@ def signature_keys(document: Any) -> dict[str, Key]:
     for entry in entries:
         if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
             continue
-        key_type, kid = KEY_TYPES.get(entry.get("kty")), entry.get("kid")  # type: ignore[arg-type]
+        kty, kid = entry.get("kty"), entry.get("kid")
+        key_type = KEY_TYPES.get(kty) if isinstance(kty, str) else None
         if key_type is None or not isinstance(kid, str) or not kid:
             continue
         try:

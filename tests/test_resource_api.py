@@ -331,7 +331,9 @@ def test_a_key_the_issuer_stops_publishing_stops_being_trusted(
         {"keys": "x"},
         {"keys": [{"kty": "RSA"}]},
         {"keys": [{"kty": "oct", "k": "c2hhcmVkLXNlY3JldA", "kid": "shared"}]},
+        {"keys": [{"kty": ["RSA"], "kid": "listed"}]},
         "<html>not JSON</html>",
+        json.dumps({"keys": [], "padding": "x" * (2 << 20)}),  # larger than any key set
     ],
 )
 def test_a_broken_jwks_is_a_401_never_a_500(
@@ -341,6 +343,27 @@ def test_a_broken_jwks_is_a_401_never_a_500(
 
     assert_invalid_token(call_me(browser, tokens["access_token"]))
     assert len(remote_jwks.fetches) == 1
+
+
+def test_a_jwks_turned_unreadable_ends_trust_in_held_tokens_with_a_401(
+    browser: HttpClient, tokens: dict[str, Any], remote_jwks: Any
+) -> None:
+    assert call_me(browser, tokens["access_token"]).status_code == HTTPStatus.OK
+    remote_jwks.document = {"keys": [{"kty": ["RSA"], "kid": "listed"}]}
+
+    with time_machine.travel(time.time() + 301):
+        assert_invalid_token(call_me(browser, tokens["access_token"]))
+    assert len(remote_jwks.fetches) == 2
+
+
+def test_keys_beside_one_that_cannot_be_understood_are_used(
+    browser: HttpClient, tokens: dict[str, Any], remote_jwks: Any
+) -> None:
+    """RFC 7517 §5: the entry is skipped, not the document."""
+    odd = [{"kty": ["RSA"], "kid": "a"}, {"kty": {"RSA": 1}, "kid": "b"}, "RSA", None]
+    remote_jwks.document = {"keys": [*odd, *remote_jwks.document["keys"]]}
+
+    assert call_me(browser, tokens["access_token"]).status_code == HTTPStatus.OK
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ a page of ours with nothing created half-way."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -372,6 +373,54 @@ def test_a_provider_that_is_down(
     assert_failed_cleanly(come_back(browser, provider_url), "unavailable", caplog)
 
 
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_provider_dripping_its_answer_is_cut_off_at_the_timeout(
+    browser: HttpClient,
+    upstream: Any,
+    settings: Any,
+    provider: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The timeout bounds the whole answer, not each wait for a byte: a token response sent a
+    byte every 50 ms would take many seconds, each byte well within the timeout."""
+    settings.UPSTREAM_TIMEOUT = 1
+    fake_of(upstream, provider).drip = 0.05
+
+    assert_failed_cleanly(sign_in_with(browser, provider), "unavailable", caplog)
+
+
+@pytest.mark.parametrize("where", ["token_error", "profile_error"])
+def test_an_answer_larger_than_any_provider_sends_is_refused(
+    browser: HttpClient, upstream: Any, caplog: pytest.LogCaptureFixture, where: str
+) -> None:
+    padding = "x" * (2 << 20)
+    answer = {"access_token": "t", "token_type": "bearer", "padding": padding}
+    if where == "profile_error":
+        answer = {
+            "resultcode": "00",
+            "message": "success",
+            "response": {"id": "1", "padding": padding},
+        }
+    setattr(upstream.naver, where, (200, answer))
+
+    assert_failed_cleanly(sign_in_with(browser, "naver"), "invalid", caplog)
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [("server_error", "unavailable"), ("temporarily_unavailable", "unavailable"),
+     ("invalid_scope", "refused"), ("misconfigured", "refused"), ("", "refused")],
+)  # fmt: skip
+def test_only_access_denied_is_the_person_cancelling(
+    browser: HttpClient, upstream: Any, error: str, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = query(leave_for(browser, "kakao"))["state"]
+
+    response = browser.get("/accounts/callback/kakao/", {"error": error, "state": state})
+
+    assert_failed_cleanly(response, reason, caplog)
+
+
 @pytest.mark.parametrize(
     "tamper",
     ["missing", "unknown", "reused", "expired", "other-session", "other-provider"],
@@ -506,6 +555,20 @@ def test_text_no_database_can_hold_from_a_provider_is_not_stored(
     identity = SocialIdentity.objects.get()
     assert identity.name == "Cut " and identity.user.first_name == "Cut "
     assert identity.raw_profile["response"]["extra"] == [None, None, ""]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_profile_nested_deeper_than_any_honest_one_is_stored_cut(
+    browser: HttpClient, upstream: Any, provider: str
+) -> None:
+    """JSON the parser reads, nested deeper than storing it could walk."""
+    fake_of(upstream, provider).user["extra"] = json.loads("[" * 500 + "]" * 500)
+
+    sign_in_with(browser, provider)
+
+    assert signed_in_user(browser) is not None
+    stored = json.dumps(SocialIdentity.objects.get().raw_profile)
+    assert "[" * 30 in stored and "[" * 40 not in stored
 
 
 @pytest.mark.parametrize("where", ["token_error", "profile_error"])

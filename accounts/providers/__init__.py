@@ -11,6 +11,7 @@ from .base import (
     UpstreamInvalid,
     UpstreamRefused,
     UpstreamUnavailable,
+    authorization_error,
     checked_profile,
 )
 from .google import Google
@@ -31,6 +32,7 @@ def configured_provider(provider_id: str) -> Provider | None:
 
 __all__ = [
     "PROVIDERS", "Pending", "Profile", "Provider", "UpstreamDenied", "UpstreamError",
-    "UpstreamInvalid", "UpstreamRefused", "UpstreamUnavailable", "checked_profile",
+    "UpstreamInvalid", "UpstreamRefused", "UpstreamUnavailable", "authorization_error",
+    "checked_profile",
     "configured_provider", "configured_providers",
 ]  # fmt: skip

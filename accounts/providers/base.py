@@ -21,6 +21,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from oauth.jwks import remote_jwks
+from oauth.outbound import AnswerTooLarge, Bounded, bounded_get
 
 log = logging.getLogger("accounts.upstream")
 
@@ -98,6 +99,21 @@ class UpstreamInvalid(UpstreamError):
     reason = "invalid"
 
 
+def authorization_error(error: str | None) -> UpstreamError:
+    """What the error a provider sends the person back with means (RFC 6749 §4.1.2.1): only
+    access_denied is the person cancelling."""
+    detail = f"authorize: {(error or '')[:100]!r}"
+    if error == "access_denied":
+        return UpstreamDenied(detail)
+    if error in {"server_error", "temporarily_unavailable"}:
+        return UpstreamUnavailable(detail)
+    return UpstreamRefused(detail)
+
+
+class UpstreamSession(Bounded, OAuth2Session):
+    """authlib's client, its answers bounded in time and size (oauth/outbound.py)."""
+
+
 class Provider:
     id: ClassVar[str]
     label: ClassVar[str]
@@ -132,7 +148,7 @@ class Provider:
         return None
 
     def session(self, redirect_uri: str | None = None, token: dict | None = None) -> OAuth2Session:
-        return OAuth2Session(
+        return UpstreamSession(
             client_id=self.client_id,
             client_secret=self.client_secret or None,
             token_endpoint_auth_method=self.token_auth_method,
@@ -188,7 +204,7 @@ class Provider:
     def get_json(self, url: str, token: dict[str, Any], **headers: str) -> tuple[int, Any]:
         """A bearer GET that answers (status, parsed JSON); no answer is UpstreamUnavailable."""
         try:
-            response = requests.get(
+            response = bounded_get(
                 url,
                 headers={"Authorization": f"Bearer {token['access_token']}", **headers},
                 timeout=settings.UPSTREAM_TIMEOUT,
@@ -197,6 +213,8 @@ class Provider:
             raise UpstreamUnavailable(f"{url}: timed out") from None
         except requests.RequestException as error:
             raise UpstreamUnavailable(f"{url}: {type(error).__name__}") from None
+        except AnswerTooLarge as error:
+            raise UpstreamInvalid(str(error)) from None
         if response.status_code >= 500:
             raise UpstreamUnavailable(f"{url}: HTTP {response.status_code}")
         try:

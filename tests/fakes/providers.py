@@ -4,7 +4,7 @@ One `ThreadingHTTPServer` on 127.0.0.1 serves all three under the path prefixes 
 and /kakao, so the sign-in code meets the same JSON shapes, statuses and quirks it meets upstream
 (Naver's HTTP 200 errors and string `expires_in`, Kakao's KOE codes and form-only token endpoint,
 Google's two issuer spellings) with no internet. Tests flip switches on a provider (`deny`,
-`delay`, `token_error`, `id_token_claims`, …) to reproduce an upstream's bad day, and read
+`delay`, `drip`, `token_error`, `id_token_claims`, …) to reproduce an upstream's bad day, and read
 `requests` to see exactly what the client sent.
 
 Standard library plus joserfc only, and no Django: the fakes run in any process.
@@ -23,7 +23,7 @@ import secrets
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, quote, quote_plus, unquote_plus, urlencode, urlsplit, urlunsplit
@@ -150,6 +150,7 @@ class Reply:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    drip: float = 0.0  # seconds between the body's bytes
 
 
 def json_reply(status: int, data: Any, headers: dict[str, str] | None = None) -> Reply:
@@ -273,6 +274,7 @@ class FakeProvider:
     auto_approve: bool
     deny: bool
     delay: float
+    drip: float
     token_error: tuple[int, dict[str, Any] | bytes] | None
     profile_error: tuple[int, dict[str, Any] | bytes] | None
     id_token_claims: dict[str, Any]
@@ -295,6 +297,7 @@ class FakeProvider:
             self.auto_approve = False
             self.deny = False
             self.delay = 0.0
+            self.drip = 0.0
             self.token_error = None
             self.profile_error = None
             self.id_token_claims = {}
@@ -330,7 +333,9 @@ class FakeProvider:
             time.sleep(self.delay)
         with self._lock:
             reply: Reply = getattr(self, route.handler)(Incoming(recorded, body, media_type))
-            return reply
+        if route.back_channel and self.drip > 0:
+            reply = replace(reply, drip=self.drip)
+        return reply
 
     def bad_input(self, subpath: str, message: str) -> Reply:
         return json_reply(400, {"error": "invalid_request", "error_description": message})
@@ -1199,7 +1204,13 @@ class _Handler(BaseHTTPRequestHandler):
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(reply.body)
+            if reply.drip:
+                for byte in reply.body:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(reply.drip)
+            else:
+                self.wfile.write(reply.body)
         except ConnectionError:
             self.close_connection = True
 

@@ -1,0 +1,79 @@
+"""Requests to other servers (upstream providers' token and profile endpoints, a JWKS), bounded
+in time and size.
+
+requests' `timeout` bounds each wait for the socket, not the whole answer: a server sending a
+byte now and then could hold a worker for as long as it liked, and nothing limits how much it
+sends. Here an answer's body must arrive whole within the call's time limit, and be no larger
+than MAX_BODY (after decompression); the headers are still bounded only per read.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import requests
+import urllib3
+
+# Far above any token response, profile or key set.
+MAX_BODY = 1 << 20
+CHUNK = 16 << 10
+DEFAULT_TIMEOUT = 10.0
+
+
+class AnswerTooLarge(ValueError):
+    """The answer's body is larger than MAX_BODY."""
+
+
+class Bounded:
+    """A requests session mixin: every answer is read whole within the call's `timeout` (the
+    session's `default_timeout`, as authlib's sessions name it, when the call gives none),
+    and refused when larger than MAX_BODY."""
+
+    default_timeout: float | None = None
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        limit = kwargs.setdefault("timeout", self.default_timeout or DEFAULT_TIMEOUT)
+        deadline = time.monotonic() + limit
+        kwargs["stream"] = True
+        response: requests.Response = super().request(method, url, *args, **kwargs)  # type: ignore[misc]
+        try:
+            response._content = _body(response, deadline, limit)
+        finally:
+            response.close()
+        return response
+
+
+def _body(response: requests.Response, deadline: float, limit: float) -> bytes:
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise AnswerTooLarge(f"{response.url}: {declared} bytes")
+    body = bytearray()
+    while True:
+        # read1: what has arrived, up to CHUNK (decompressed no further), rather than
+        # waiting for a whole CHUNK as iter_content does.
+        try:
+            chunk = response.raw.read1(CHUNK, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError as error:
+            raise requests.Timeout(error) from None
+        except urllib3.exceptions.HTTPError as error:
+            raise requests.ConnectionError(error) from None
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise AnswerTooLarge(f"{response.url}: more than {MAX_BODY} bytes")
+        if time.monotonic() > deadline:
+            raise requests.Timeout(f"{response.url}: the answer took longer than {limit} s")
+
+
+class BoundedSession(Bounded, requests.Session):
+    pass
+
+
+def bounded_get(
+    url: str, *, timeout: float, headers: dict[str, str] | None = None
+) -> requests.Response:
+    """requests.get, bounded as above."""
+    with BoundedSession() as session:
+        return session.get(url, headers=headers, timeout=timeout)
