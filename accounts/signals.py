@@ -1,5 +1,6 @@
 """What happens when someone signs in: the time is remembered for OpenID Connect's `auth_time`
-and `max_age`, and successes and failures are security events."""
+and `max_age`, and so is the time credentials were last presented (for `prompt=login`);
+successes and failures are security events."""
 
 from __future__ import annotations
 
@@ -15,12 +16,21 @@ from oauth.events import Kind, Origin, event_record
 from .backends import user_for_login
 
 AUTH_TIME_SESSION_KEY = "auth_time"
+CREDENTIALS_TIME_SESSION_KEY = "credentials_time"
 
 
 @receiver(user_logged_in)
-def remember_auth_time(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
-    if request is not None and hasattr(request, "session"):
-        request.session[AUTH_TIME_SESSION_KEY] = time.time()
+def remember_auth_time(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """A sign-in through a provider presents credentials only when the provider was asked to
+    take them again (upstream.py sets `upstream_reauthenticated`): otherwise its session may
+    have answered with one click."""
+    if request is None or not hasattr(request, "session"):
+        return
+    now = time.time()
+    request.session[AUTH_TIME_SESSION_KEY] = now
+    upstream = getattr(user, "upstream_provider", None)
+    if upstream is None or getattr(user, "upstream_reauthenticated", False):
+        request.session[CREDENTIALS_TIME_SESSION_KEY] = now
 
 
 @receiver(user_logged_in)
@@ -47,5 +57,15 @@ def record_failed_sign_in(
 
 def session_auth_time(request: HttpRequest) -> float | None:
     """When this session's person signed in, in seconds since the epoch."""
-    value = request.session.get(AUTH_TIME_SESSION_KEY)
+    return _session_time(request, AUTH_TIME_SESSION_KEY)
+
+
+def session_credentials_time(request: HttpRequest) -> float | None:
+    """When this session's person last presented credentials: a password, or a provider that
+    was asked to take them again."""
+    return _session_time(request, CREDENTIALS_TIME_SESSION_KEY)
+
+
+def _session_time(request: HttpRequest, key: str) -> float | None:
+    value = request.session.get(key)
     return float(value) if isinstance(value, (int, float)) else None

@@ -153,6 +153,7 @@ def finish(request: HttpRequest, provider_id: str) -> HttpResponse:
     if linking:
         return redirect("accounts:home")
     user.upstream_provider = provider.id  # type: ignore[attr-defined]  (names the sign-in event)
+    user.upstream_reauthenticated = sign_in.reauthenticate  # type: ignore[attr-defined]
     login(request, user, backend=BACKEND)
     return redirect(pending["next"] or "accounts:home")
 

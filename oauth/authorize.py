@@ -35,7 +35,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 
-from accounts.signals import session_auth_time
+from accounts.signals import session_auth_time, session_credentials_time
 
 from . import services
 from .discovery import PROMPT_VALUES
@@ -260,7 +260,8 @@ def sign_in(request: HttpRequest, *, again: bool) -> HttpResponse:
 
 
 def signed_in_again(request: HttpRequest) -> bool:
-    """Whether the person signed in after this request demanded it (see `sign_in`)."""
+    """Whether the person presented credentials after this request demanded it (see `sign_in`):
+    a provider's one-click answer to a sign-in started elsewhere does not count."""
     params = request.GET.copy()
     token = params.pop(REAUTHENTICATION_PARAMETER, [None])[0]
     if not token:
@@ -273,7 +274,7 @@ def signed_in_again(request: HttpRequest) -> bool:
     return (
         isinstance(since, float)
         and note.get("request") == fingerprint(params.urlencode())
-        and (session_auth_time(request) or 0.0) > since
+        and (session_credentials_time(request) or 0.0) > since
     )
 
 

@@ -664,6 +664,22 @@ def test_a_provider_that_cannot_ask_again_cannot_stand_for_a_fresh_sign_in(
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
+def test_a_one_click_sign_in_started_elsewhere_is_no_fresh_sign_in(
+    browser: HttpClient, upstream: Any, make_client: Callable[..., RegisteredClient], provider: str
+) -> None:
+    """Signing in through a provider from the login page without the demanding request (so
+    the provider is not asked to take the credentials again), then going back to it."""
+    client = make_client(first_party=True)
+    sign_in_with(browser, provider)
+    next_path = fresh_sign_in_demanded(browser, client, prompt="login")
+
+    sign_in_with(browser, provider)
+    still = browser.get(next_path)
+
+    assert still["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_an_ordinary_sign_in_does_not_ask_for_the_credentials_again(
     browser: HttpClient, upstream: Any, provider: str
 ) -> None:
