@@ -21,13 +21,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from authlib.oauth2.claims import ClaimsOption
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InvalidTokenError
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
-from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims
+from authlib.oauth2.rfc9068.claims import JWTAccessTokenClaims, JWTAccessTokenClaimsValidator
 from django.conf import settings
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -43,6 +43,31 @@ ACCESS_TOKEN_TYPES = {"at+jwt", "application/at+jwt"}
 # Ours are under 2 kB; anything far larger is not worth parsing.
 MAX_ACCESS_TOKEN_LENGTH = 8192
 REALM = "api"
+# How far the clock of the instance that issued a token may run ahead of this one's.
+CLOCK_SKEW = 60
+
+
+class SkewTolerantClaimsValidator(JWTAccessTokenClaimsValidator):
+    """`nbf` and `iat` may be up to CLOCK_SKEW seconds ahead of this process's clock: the
+    instance that issued the token may run a little ahead. `exp` is held exactly, so no token
+    lives longer than it was issued for."""
+
+    def validate_nbf(self, value: object) -> None:
+        self._with_leeway(super().validate_nbf, value)
+
+    def validate_iat(self, value: object) -> None:
+        self._with_leeway(super().validate_iat, value)
+
+    def _with_leeway(self, check: Callable[[object], None], value: object) -> None:
+        self.leeway = CLOCK_SKEW
+        try:
+            check(value)
+        finally:
+            self.leeway = 0
+
+
+class AccessTokenClaims(JWTAccessTokenClaims):
+    registry_cls = SkewTolerantClaimsValidator
 
 
 class AccessTokenValidator(JWTBearerTokenValidator):
@@ -94,7 +119,7 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         # RFC 9068 §4: the typ header is what keeps an id_token from passing as an access token.
         if str(token.header.get("typ", "")).lower() not in ACCESS_TOKEN_TYPES:
             raise InvalidTokenError(realm=self.realm)
-        return JWTAccessTokenClaims(token.claims, token.header, self.claims_options())
+        return AccessTokenClaims(token.claims, token.header, self.claims_options())
 
 
 class VerifiedTokens:
@@ -118,7 +143,7 @@ class VerifiedTokens:
         if claims is None:
             return None
         now = time.time()
-        if now >= claims["exp"] or now < claims.get("nbf", 0):
+        if now >= claims["exp"] or now < claims.get("nbf", 0) - CLOCK_SKEW:
             return None
         if verification_key(claims.header["kid"]) is None:
             return None  # the key was withdrawn

@@ -155,6 +155,7 @@ def bad_tokens(good: str) -> dict[str, str]:
         "other-issuer": forge({**claims, "iss": "https://evil.example"}),
         "other-audience": forge({**claims, "aud": "https://other-api.example"}),
         "not-yet-valid": forge({**claims, "nbf": int(time.time()) + 3600}),
+        "issued-in-the-future": forge({**claims, "iat": int(time.time()) + 3600}),
         "expired": forge({**claims, "exp": int(time.time()) - 1}),
         "without-grant": forge({k: v for k, v in claims.items() if k != "grant_id"}),
         "huge": "a" * 9000 + "." + "b" * 9000 + "." + "c",
@@ -166,8 +167,8 @@ def bad_tokens(good: str) -> dict[str, str]:
     [
         "not-a-jwt", "garbage-segments", "bad-base64", "tampered-claims", "alg-none",
         "hs256-with-public-key", "signed-by-a-stranger", "unknown-kid", "no-kid", "wrong-typ",
-        "no-typ", "other-issuer", "other-audience", "not-yet-valid", "expired", "without-grant",
-        "huge",
+        "no-typ", "other-issuer", "other-audience", "not-yet-valid", "issued-in-the-future",
+        "expired", "without-grant", "huge",
     ],
 )  # fmt: skip
 def test_bad_tokens_are_401_invalid_token_without_a_query(
@@ -181,6 +182,16 @@ def test_bad_tokens_are_401_invalid_token_without_a_query(
     assert response.status_code == HTTPStatus.UNAUTHORIZED
     assert response.json()["error"] == "invalid_token"
     assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+def test_a_token_from_an_instance_whose_clock_runs_a_little_ahead_is_accepted_at_once(
+    browser: HttpClient, tokens: dict[str, Any]
+) -> None:
+    ahead = int(time.time()) + 30
+    token = forge({**claims_of(tokens["access_token"]), "iat": ahead, "nbf": ahead})
+
+    assert call_me(browser, token).status_code == HTTPStatus.OK
+    assert call_me(browser, token).status_code == HTTPStatus.OK  # and once remembered
 
 
 def assert_invalid_token(response: Any) -> None:
