@@ -1,9 +1,9 @@
 """Cross-origin calls from browser apps (CORS), for public clients using code + PKCE.
 
 The token, revocation and userinfo endpoints answer an origin only if it belongs to the client
-the request is for (its redirect URIs' origins, or ones listed on it); discovery and the JWKS,
-public documents, answer anyone. The authorization endpoint and the pages never answer CORS:
-they are for top-level navigation only.
+the request is for (its redirect URIs' origins, or ones listed on it), and their errors any
+origin a public client registered; discovery and the JWKS, public documents, answer anyone. The
+authorization endpoint and the pages never answer CORS: they are for top-level navigation only.
 """
 
 from __future__ import annotations
@@ -56,13 +56,21 @@ def for_client_origins(methods: str) -> Callable[[View], View]:
                     response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
                 return response
             response = view(request)
-            if origin:
-                client_id = getattr(request, "oauth_client_id", None)
-                client = active_client(client_id) if client_id else None
-                if client is not None and origin.lower() in client.cors_origins():
-                    allow_origin(response, origin)
+            if origin and shared_with(request, response, origin.lower()):
+                allow_origin(response, origin)
             return response
 
         return wrapper
 
     return decorator
+
+
+def shared_with(request: HttpRequest, response: HttpResponse, origin: str) -> bool:
+    """A response is for its client's origins. An error is for any browser app's: it holds
+    nothing secret, and an app must read it to know that its token expired (a token that
+    did not validate names no client to trust)."""
+    client_id = getattr(request, "oauth_client_id", None)
+    client = active_client(client_id) if client_id else None
+    if client is not None and origin in client.cors_origins():
+        return True
+    return response.status_code >= 400 and origin in browser_origins()

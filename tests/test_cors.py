@@ -77,6 +77,23 @@ def test_userinfo_is_shared_with_the_tokens_client_origin(
     assert response["Access-Control-Allow-Origin"] == SPA
 
 
+def test_errors_are_readable_by_every_registered_browser_app(
+    exchange: Callable[..., dict[str, Any]], browser: HttpClient, spa: RegisteredClient
+) -> None:
+    """An app must read a 401 to know its token expired; a token that fails names no client."""
+    expired = "Bearer " + exchange(spa, Pkce())["access_token"][:-4] + "AAAA"
+
+    ours = browser.get("/oauth/userinfo", HTTP_ORIGIN=SPA, HTTP_AUTHORIZATION=expired)
+    stranger = browser.get(
+        "/oauth/userinfo", HTTP_ORIGIN="https://evil.example", HTTP_AUTHORIZATION=expired
+    )
+
+    assert ours.status_code == stranger.status_code == HTTPStatus.UNAUTHORIZED
+    assert ours["Access-Control-Allow-Origin"] == SPA
+    assert "WWW-Authenticate" in ours["Access-Control-Expose-Headers"]
+    assert "Access-Control-Allow-Origin" not in stranger
+
+
 def test_confidential_clients_get_no_cors(
     make_client: Callable[..., RegisteredClient], browser: HttpClient
 ) -> None:
@@ -129,7 +146,7 @@ def test_allowed_responses_expose_the_headers_apps_need(
     response = browser.get("/oauth/userinfo", HTTP_ORIGIN=SPA, HTTP_AUTHORIZATION="Bearer x")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
-    assert "Access-Control-Allow-Origin" not in response  # no client named by a bad token
+    assert "WWW-Authenticate" in response["Access-Control-Expose-Headers"]
     preflight = browser.options("/oauth/userinfo", HTTP_ORIGIN=SPA)
     assert "WWW-Authenticate" in preflight["Access-Control-Expose-Headers"]
 
