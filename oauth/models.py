@@ -6,6 +6,7 @@ hashes (see hashing.py), and signing keys' private parts are encrypted (see keys
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -232,11 +233,16 @@ class Client(models.Model):
         return grant_type in self.grant_types
 
 
+UNSEEN_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
+
+
 def redirect_uri_matches(requested: str, registered: str) -> bool:
     """Exact, byte-for-byte match (RFC 9700 §4.1.3), except that a loopback redirect URI of a
     native app may use any port (RFC 8252 §7.3)."""
     if requested == registered:
         return True
+    if UNSEEN_IN_URLS.search(requested):
+        return False  # urlsplit would drop them: the comparison would not be byte for byte
     try:
         asked, known = urlsplit(requested), urlsplit(registered)
         asked_port, _known_port = asked.port, known.port

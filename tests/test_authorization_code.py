@@ -355,6 +355,11 @@ def test_loopback_redirect_uri_may_use_any_port(
         # Any port, but nothing else may differ.
         ("http://127.0.0.1/callback", "http://127.0.0.1:51004/callback?x=1"),
         ("http://127.0.0.1/callback?a=1", "http://127.0.0.1:51004/callback?a=2"),
+        # Characters a URL parser silently drops (WHATWG URL, Python's urlsplit).
+        ("http://127.0.0.1/callback", "http://127.0.0.1:51004/call\tback"),
+        ("http://127.0.0.1/callback", "http://127.0.0.1:51004\n/callback"),
+        ("http://127.0.0.1/callback", "http://127.0.0.1:51004/callback\r\n"),
+        ("http://127.0.0.1/callback", " http://127.0.0.1:51004/callback"),
     ],
 )
 def test_loopback_redirect_uris_differ_in_nothing_but_the_port(
