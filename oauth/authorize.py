@@ -29,6 +29,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.http import MAX_URL_LENGTH as LONGEST_SAFE_URL
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from joserfc import jwt
@@ -53,6 +54,8 @@ REAUTHENTICATION_SALT = "oauth.authorize.reauthentication"
 CONSENT_FORM_FIELDS = {"csrfmiddlewaretoken", "decision"}
 # A request URL longer than this would not pass gunicorn (limit_request_line, 4094 bytes).
 MAX_URL_LENGTH = 4000
+# The longest way back the login page keeps (Django's limit for a safe `next`).
+MAX_RETURN_LENGTH = LONGEST_SAFE_URL
 
 
 def keeps_its_url_private(
@@ -251,12 +254,17 @@ def sign_in(request: HttpRequest, *, again: bool) -> HttpResponse:
     carries a signed note of when it was demanded: signing in afterwards satisfies it, coming
     straight back does not, and it survives the new session that signing in starts."""
     if not again:
-        return redirect_to_login(request.get_full_path())
-    params = request.GET.copy()
-    params.pop(REAUTHENTICATION_PARAMETER, None)
-    note = {"since": time.time(), "request": fingerprint(params.urlencode())}
-    params[REAUTHENTICATION_PARAMETER] = signing.dumps(note, salt=REAUTHENTICATION_SALT)
-    return redirect_to_login(f"{request.path}?{params.urlencode()}")
+        return_path = request.get_full_path()
+    else:
+        params = request.GET.copy()
+        params.pop(REAUTHENTICATION_PARAMETER, None)
+        note = {"since": time.time(), "request": fingerprint(params.urlencode())}
+        params[REAUTHENTICATION_PARAMETER] = signing.dumps(note, salt=REAUTHENTICATION_SALT)
+        return_path = f"{request.path}?{params.urlencode()}"
+    if len(return_path) > MAX_RETURN_LENGTH:
+        # The login page would drop it, and the person would land on their account page.
+        raise InvalidRequestError("The request is too long to come back to after signing in.")
+    return redirect_to_login(return_path)
 
 
 def signed_in_again(request: HttpRequest) -> bool:

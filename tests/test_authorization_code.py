@@ -458,6 +458,24 @@ def test_code_is_exchanged_once_for_tokens(
     assert Grant.objects.get().user.username == "alice"
 
 
+@pytest.mark.parametrize("prompt", [None, "login"])
+def test_a_request_too_long_to_come_back_to_after_signing_in_is_refused(
+    browser: HttpClient, confidential_client: RegisteredClient, user: User, prompt: str | None
+) -> None:
+    """The login page keeps a way back of at most 2048 characters: a longer request would be
+    dropped there, and the client never answered."""
+    extra = {"prompt": prompt} if prompt else {}
+    long_state = "s" * 1900
+    fits = browser.get(authorize_url(confidential_client, state="s" * 1500, **extra))
+
+    response = browser.get(authorize_url(confidential_client, state=long_state, **extra))
+
+    assert fits["Location"].startswith("/accounts/login/")
+    assert response["Location"].startswith(confidential_client.model.redirect_uris[0])
+    assert query(response["Location"])["error"] == "invalid_request"
+    assert query(response["Location"])["state"] == long_state
+
+
 def test_replayed_code_fails_and_revokes_the_tokens_of_its_first_use(
     obtain_code: Callable[..., str],
     token_request: Callable[..., Any],
