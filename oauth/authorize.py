@@ -232,7 +232,10 @@ def requested_ui_locales(path: str) -> str | None:
 
 def speak_ui_locales(request: HttpRequest, ui_locales: str | None) -> None:
     """Answer in the first of the client's preferred languages (OIDC Core §3.1.2.1) the pages
-    speak, if any."""
+    speak, if any, unless the person picked one with the language switcher: a preference gives
+    way to a choice."""
+    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+        return
     for tag in (ui_locales or "").split():
         try:
             language = translation.get_supported_language_variant(tag.lower())

@@ -837,3 +837,14 @@ def test_ui_locales_chooses_the_language_of_the_pages(
 
     assert consent["Content-Language"] == "ko" and "허용" in consent.content.decode()
     assert login["Content-Language"] == "ko"
+
+
+def test_the_language_the_person_picks_wins_over_ui_locales(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    url = authorize_url(confidential_client, ui_locales="ko")
+    assert signed_in.get(url)["Content-Language"] == "ko"
+
+    signed_in.post("/i18n/setlang/", {"language": "en", "next": url})
+
+    assert signed_in.get(url)["Content-Language"] == "en"
