@@ -115,8 +115,10 @@ def _authorize(request: HttpRequest) -> HttpResponse:
     client: Client = grant.request.client
     scope: str = grant.request.scope
     prompts = set((request.GET.get("prompt") or "").split())
-    if "openid" in scope_list(scope) and not request.GET.get("redirect_uri"):
-        return error_page(request)  # OIDC Core §3.1.2.1: required, so nothing to trust
+    if "openid" in scope_list(request.GET.get("scope")) and not request.GET.get("redirect_uri"):
+        # OIDC Core §3.1.2.1: required, so nothing to trust. (A request without a scope is no
+        # OpenID Connect request, though the client's default scopes may include openid.)
+        return error_page(request)
     speak_ui_locales(request, request.GET.get("ui_locales"))
     try:
         # RFC 6749 §3.1: a parameter sent without a value is as if it were not sent.

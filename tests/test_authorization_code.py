@@ -310,12 +310,14 @@ def test_redirect_uri_may_be_omitted_when_exactly_one_is_registered(
         first_party=True, redirect_uris=["https://a.example/cb", "https://b.example/cb"]
     )
 
-    plain_oauth = {"redirect_uri": None, "scope": "profile"}
-
-    assert signed_in.get(authorize_url(one, **plain_oauth))["Location"].startswith(
-        "https://app.example.com/callback?code="
-    )
-    assert signed_in.get(authorize_url(two, **plain_oauth)).status_code == 400
+    for plain_oauth in (
+        {"redirect_uri": None, "scope": "profile"},
+        {"redirect_uri": None, "scope": None},
+    ):
+        assert signed_in.get(authorize_url(one, **plain_oauth))["Location"].startswith(
+            "https://app.example.com/callback?code="
+        )
+        assert signed_in.get(authorize_url(two, **plain_oauth)).status_code == 400
 
 
 def test_openid_requests_must_name_their_redirect_uri(
