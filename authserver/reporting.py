@@ -9,8 +9,8 @@ from django.views.debug import SafeExceptionReporterFilter
 
 class SettingsFilter(SafeExceptionReporterFilter):
     """Django's, which hides settings named like secrets, also hiding URLs: DATABASE_URL and
-    REDIS_URL may carry passwords."""
+    REDIS_URL may carry passwords, and so may the cache's LOCATION (REDIS_URL again)."""
 
     hidden_settings = re.compile(
-        SafeExceptionReporterFilter.hidden_settings.pattern + "|URL", flags=re.IGNORECASE
+        SafeExceptionReporterFilter.hidden_settings.pattern + "|URL|LOCATION", flags=re.IGNORECASE
     )

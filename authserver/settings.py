@@ -30,7 +30,11 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
 
 
-def env_int(name: str, default: int, *, minimum: int = 1) -> int:
+# Ten years: longer lifetimes overflow the dates they are added to.
+LONGEST_LIFETIME = 10 * 365 * 24 * 3600
+
+
+def env_int(name: str, default: int, *, minimum: int = 1, maximum: int | None = None) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
@@ -40,6 +44,8 @@ def env_int(name: str, default: int, *, minimum: int = 1) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
     if number < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}.")
+    if maximum is not None and number > maximum:
+        raise ImproperlyConfigured(f"{name} must be at most {maximum}, not {number}.")
     return number
 
 
@@ -96,6 +102,13 @@ def issuer_from_env(debug: bool) -> str:
         raise ImproperlyConfigured(
             f"ISSUER must be an absolute http(s) URL without query or fragment, not {issuer!r}."
         )
+    if parts.path.strip("/"):
+        # Endpoint URLs are the issuer followed by their paths: served under a prefix, the
+        # prefix would be in both.
+        raise ImproperlyConfigured(
+            f"ISSUER must be the server's origin, without a path, not {issuer!r}: serve it on a "
+            "host of its own (auth.example.com)."
+        )
     if parts.scheme == "http" and not debug and parts.hostname not in LOOPBACK_NAMES:
         raise ImproperlyConfigured(
             f"ISSUER is {issuer!r}: refusing to serve OAuth over plain http with DEBUG off. "
@@ -107,6 +120,11 @@ def issuer_from_env(debug: bool) -> str:
 
 
 LOOPBACK_NAMES = {"127.0.0.1", "::1", "localhost"}
+
+
+def host_pattern(hostname: str | None) -> str:
+    """A host as ALLOWED_HOSTS names it: an IPv6 address in brackets, as in a Host header."""
+    return f"[{hostname}]" if hostname and ":" in hostname else hostname or ""
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -125,7 +143,7 @@ ISSUER = issuer_from_env(DEBUG)
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS",
-    ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [urlsplit(ISSUER).hostname or ""],
+    ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [host_pattern(urlsplit(ISSUER).hostname)],
 )
 
 # Behind exactly one proxy that appends the client's address to X-Forwarded-For: rate limits
@@ -212,6 +230,11 @@ else:
     }
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+    raise ImproperlyConfigured(
+        "REDIS_URL must be a redis://, rediss:// or unix:// URL, such as "
+        "redis://127.0.0.1:6379/0 (the password, if any, as redis://:password@host)."
+    )
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -282,11 +305,15 @@ REST_FRAMEWORK = {
 }
 
 # Tokens. Lifetimes are in seconds; a client may override the access and refresh lifetimes.
-AUTHORIZATION_CODE_LIFETIME = env_int("AUTHORIZATION_CODE_LIFETIME", 60)
-ACCESS_TOKEN_LIFETIME = env_int("ACCESS_TOKEN_LIFETIME", 10 * 60)
-ID_TOKEN_LIFETIME = env_int("ID_TOKEN_LIFETIME", 10 * 60)
-REFRESH_TOKEN_IDLE_LIFETIME = env_int("REFRESH_TOKEN_IDLE_LIFETIME", 30 * 24 * 3600)
-REFRESH_TOKEN_ABSOLUTE_LIFETIME = env_int("REFRESH_TOKEN_ABSOLUTE_LIFETIME", 90 * 24 * 3600)
+AUTHORIZATION_CODE_LIFETIME = env_int("AUTHORIZATION_CODE_LIFETIME", 60, maximum=LONGEST_LIFETIME)
+ACCESS_TOKEN_LIFETIME = env_int("ACCESS_TOKEN_LIFETIME", 10 * 60, maximum=LONGEST_LIFETIME)
+ID_TOKEN_LIFETIME = env_int("ID_TOKEN_LIFETIME", 10 * 60, maximum=LONGEST_LIFETIME)
+REFRESH_TOKEN_IDLE_LIFETIME = env_int(
+    "REFRESH_TOKEN_IDLE_LIFETIME", 30 * 24 * 3600, maximum=LONGEST_LIFETIME
+)
+REFRESH_TOKEN_ABSOLUTE_LIFETIME = env_int(
+    "REFRESH_TOKEN_ABSOLUTE_LIFETIME", 90 * 24 * 3600, maximum=LONGEST_LIFETIME
+)
 
 SIGNING_ALGORITHMS = ("RS256", "ES256")
 ACCESS_TOKEN_ALGORITHM = env_choice("ACCESS_TOKEN_ALGORITHM", "RS256", SIGNING_ALGORITHMS)

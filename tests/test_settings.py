@@ -48,6 +48,10 @@ def test_production_refuses_to_start_without_an_issuer() -> None:
         ("ACCESS_TOKEN_ALGORITHM", "HS256"),
         ("DATABASE_URL", "nonsense://"),
         ("LOG_LEVEL", "chatty"),
+        ("ISSUER", "https://example.com/auth"),  # a path would be in every endpoint twice
+        ("AUTHORIZATION_CODE_LIFETIME", str(10**12)),  # overflows the dates it is added to
+        ("REFRESH_TOKEN_ABSOLUTE_LIFETIME", str(10**12)),
+        ("REDIS_URL", "127.0.0.1:6379"),
     ],
 )
 def test_bad_values_are_refused_with_the_settings_name(name: str, value: str) -> None:
@@ -87,11 +91,20 @@ def test_the_issuer_has_one_spelling_and_its_https_turns_on_the_protections() ->
     assert result.stdout.splitlines()[-1].split() == ["https://auth.example.com"] + ["True"] * 4
 
 
+def test_an_ipv6_issuer_is_an_allowed_host() -> None:
+    show = "from django.conf import settings as s; print(s.ALLOWED_HOSTS)"
+    result = manage("shell", "-c", show, DEBUG="false", SECRET_KEY="x" * 50,
+                    ISSUER="https://[2001:db8::1]")  # fmt: skip
+
+    assert result.stdout.splitlines()[-1] == "['[2001:db8::1]']"
+
+
 def test_error_pages_and_reports_hide_urls_that_may_carry_passwords(settings: Any) -> None:
     from django.views.debug import get_default_exception_reporter_filter
 
     settings.DATABASE_URL = "postgres://app:hunter2@db.example/authserver"
     settings.REDIS_URL = "redis://:hunter2@cache.example/0"
+    settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": settings.REDIS_URL}}
 
     shown = get_default_exception_reporter_filter().get_safe_settings()
 
