@@ -115,10 +115,8 @@ def _authorize(request: HttpRequest) -> HttpResponse:
     client: Client = grant.request.client
     scope: str = grant.request.scope
     prompts = set((request.GET.get("prompt") or "").split())
-    if "openid" in scope_list(request.GET.get("scope")) and not request.GET.get("redirect_uri"):
-        # OIDC Core §3.1.2.1: required, so nothing to trust. (A request without a scope is no
-        # OpenID Connect request, though the client's default scopes may include openid.)
-        return error_page(request)
+    if "openid" in scope_list(scope) and not request.GET.get("redirect_uri"):
+        return error_page(request)  # OIDC Core §3.1.2.1: required, so nothing to trust
     speak_ui_locales(request, request.GET.get("ui_locales"))
     try:
         # RFC 6749 §3.1: a parameter sent without a value is as if it were not sent.
@@ -192,8 +190,9 @@ def error_page(request: HttpRequest, error: OAuth2Error | None = None) -> HttpRe
 
 
 def fresh_sign_in_required(request: HttpRequest, prompts: set[str]) -> bool:
-    """prompt=login or select_account, or a max_age the session's sign-in is older than (OIDC
-    Core §3.1.2.1)."""
+    """prompt=login or select_account, or a max_age older than the last time the person
+    presented credentials (OIDC Core §3.1.2.1: a provider's one-click answer is no active
+    authentication)."""
     if prompts & {"login", "select_account"}:
         return True
     max_age = request.GET.get("max_age")
@@ -201,7 +200,7 @@ def fresh_sign_in_required(request: HttpRequest, prompts: set[str]) -> bool:
         return False
     if not max_age.isascii() or not max_age.isdigit() or len(max_age) > 10:
         raise InvalidRequestError("max_age must be a number of seconds.")
-    return time.time() - (session_auth_time(request) or 0.0) > int(max_age)
+    return time.time() - (session_credentials_time(request) or 0.0) > int(max_age)
 
 
 def hinted_subject(request: HttpRequest, client: Client) -> str | None:
@@ -236,16 +235,22 @@ def speak_ui_locales(request: HttpRequest, ui_locales: str | None) -> None:
     """Answer in the first of the client's preferred languages (OIDC Core §3.1.2.1) the pages
     speak, if any, unless the person picked one with the language switcher: a preference gives
     way to a choice."""
-    if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+    if supported_language(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)):
         return
     for tag in (ui_locales or "").split():
-        try:
-            language = translation.get_supported_language_variant(tag.lower())
-        except LookupError:
-            continue
-        translation.activate(language)
-        request.LANGUAGE_CODE = language
-        return
+        language = supported_language(tag)
+        if language is not None:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+            return
+
+
+def supported_language(tag: str | None) -> str | None:
+    """The language of these pages that `tag` names, if any."""
+    try:
+        return translation.get_supported_language_variant(tag.lower()) if tag else None
+    except LookupError:
+        return None
 
 
 def demands_fresh_sign_in(path: str) -> bool:

@@ -208,9 +208,10 @@ class Client(models.Model):
         return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
 
     def get_allowed_scope(self, scope: str | None) -> str | None:
-        """The requested scopes, or all allowed ones when none are asked for; None if too many."""
+        """The requested scopes, or when none are asked for all allowed ones but openid (a
+        request is an OpenID Connect one only if it says so); None if too many."""
         allowed = scope_list(self.allowed_scopes)
-        requested = requested_scopes(scope) or allowed
+        requested = requested_scopes(scope) or [name for name in allowed if name != "openid"]
         if not set(requested) <= set(allowed):
             return None
         return scope_string(requested)

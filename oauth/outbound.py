@@ -3,8 +3,9 @@ in time and size.
 
 requests' `timeout` bounds each wait for the socket, not the whole answer: a server sending a
 byte now and then could hold a worker for as long as it liked, and nothing limits how much it
-sends. Here an answer's body must arrive whole within the call's time limit, and be no larger
-than MAX_BODY (after decompression); the headers are still bounded only per read.
+sends. Here an answer's body must have arrived by the call's time limit (checked as each piece
+arrives, so a last wait can add up to the limit again), and be no larger than MAX_BODY (after
+decompression). The headers are still bounded only per read.
 """
 
 from __future__ import annotations
@@ -26,16 +27,20 @@ class AnswerTooLarge(ValueError):
 
 
 class Bounded:
-    """A requests session mixin: every answer is read whole within the call's `timeout` (the
-    session's `default_timeout`, as authlib's sessions name it, when the call gives none),
-    and refused when larger than MAX_BODY."""
+    """A requests session mixin: every answer is read whole within the call's `timeout`, a
+    number of seconds (the session's `default_timeout`, as authlib's sessions name it, when
+    the call gives none), and refused when larger than MAX_BODY. Redirects are not followed:
+    requests would read a redirect's body whole, unbounded, and the servers called here
+    answer where they are asked."""
 
     default_timeout: float | None = None
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        limit = kwargs.setdefault("timeout", self.default_timeout or DEFAULT_TIMEOUT)
+        limit = kwargs.get("timeout")
+        if not isinstance(limit, int | float) or limit <= 0:
+            limit = self.default_timeout or DEFAULT_TIMEOUT
         deadline = time.monotonic() + limit
-        kwargs["stream"] = True
+        kwargs.update(timeout=limit, stream=True, allow_redirects=False)
         response: requests.Response = super().request(method, url, *args, **kwargs)  # type: ignore[misc]
         try:
             response._content = _body(response, deadline, limit)

@@ -16,6 +16,8 @@ from urllib.parse import unquote
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc6750 import InvalidTokenError
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -196,10 +198,18 @@ def ping(request: HttpRequest) -> HttpResponse:
 @require_GET
 @cache_control(no_store=True)
 def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers: the process answers and its database does."""
+    """For load balancers: the process answers, and so do its database and its shared cache
+    (rate limits, sessions and key rotation all go through Redis)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as error:  # any database failure means: take me out of rotation
         return JsonResponse({"status": "unavailable", "database": type(error).__name__}, status=503)
+    if settings.REDIS_URL:
+        try:
+            cache.client().ping()  # type: ignore[attr-defined]
+        except Exception as error:  # likewise
+            return JsonResponse(
+                {"status": "unavailable", "cache": type(error).__name__}, status=503
+            )
     return JsonResponse({"status": "ok"})

@@ -320,6 +320,23 @@ def test_redirect_uri_may_be_omitted_when_exactly_one_is_registered(
         assert signed_in.get(authorize_url(two, **plain_oauth)).status_code == 400
 
 
+def test_a_request_without_scope_is_no_openid_connect_request(
+    obtain_code: Callable[..., str],
+    token_request: Callable[..., Any],
+    confidential_client: RegisteredClient,
+) -> None:
+    code = obtain_code(confidential_client, scope=None)
+
+    tokens = token_request(
+        {"grant_type": "authorization_code", "code": code,
+         "redirect_uri": confidential_client.model.redirect_uris[0]},
+        auth=(confidential_client.client_id, confidential_client.secret),
+    ).json()  # fmt: skip
+
+    assert tokens["scope"] == "profile email"
+    assert "id_token" not in tokens
+
+
 def test_openid_requests_must_name_their_redirect_uri(
     signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
 ) -> None:
@@ -850,3 +867,5 @@ def test_the_language_the_person_picks_wins_over_ui_locales(
     signed_in.post("/i18n/setlang/", {"language": "en", "next": url})
 
     assert signed_in.get(url)["Content-Language"] == "en"
+    signed_in.cookies["django_language"] = "fr"  # no language of these pages: no choice
+    assert signed_in.get(url)["Content-Language"] == "ko"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from authlib.oauth2.rfc9207 import AuthorizationServerMetadata as IssuerParameterMetadata
@@ -59,3 +60,17 @@ def test_healthz_checks_the_database(browser: HttpClient, db: None) -> None:
     assert response.status_code == HTTPStatus.OK
     assert response.json() == {"status": "ok"}
     assert "no-store" in response["Cache-Control"]
+
+
+def test_healthz_reports_a_shared_cache_that_does_not_answer(
+    browser: HttpClient, db: None, settings: Any
+) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+    settings.CACHES = {
+        "default": {"BACKEND": "authserver.cache.RedisCache", "LOCATION": settings.REDIS_URL}
+    }
+
+    response = browser.get("/healthz")
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert response.json() == {"status": "unavailable", "cache": "ConnectionError"}

@@ -679,6 +679,17 @@ def test_a_one_click_sign_in_started_elsewhere_is_no_fresh_sign_in(
     assert still["Location"].startswith("/accounts/login/")
 
 
+def test_max_age_counts_from_credentials_not_from_a_one_click_sign_in(
+    browser: HttpClient, upstream: Any, make_client: Callable[..., RegisteredClient]
+) -> None:
+    client = make_client(first_party=True)
+    sign_in_with(browser, "google")
+
+    response = browser.get(authorize_url(client, max_age="3600"))
+
+    assert response["Location"].startswith("/accounts/login/")
+
+
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_an_ordinary_sign_in_does_not_ask_for_the_credentials_again(
     browser: HttpClient, upstream: Any, provider: str
