@@ -57,6 +57,26 @@ def test_revoking_access_ends_the_grants_at_once(
     assert introspected.json() == {"active": False}
 
 
+def test_revoking_access_voids_the_codes_the_app_has_not_exchanged(
+    obtain_code: Callable[..., str],
+    signed_in: HttpClient,
+    token_request: Callable[..., Any],
+    confidential_client: RegisteredClient,
+) -> None:
+    """Else an app could keep a fresh code in hand (prompt=none) to come back after it."""
+    code = obtain_code(confidential_client)
+
+    signed_in.post(f"/accounts/apps/{confidential_client.client_id}/revoke")
+    exchange = token_request(
+        {"grant_type": "authorization_code", "code": code,
+         "redirect_uri": confidential_client.model.redirect_uris[0]},
+        auth=(confidential_client.client_id, confidential_client.secret),
+    )  # fmt: skip
+
+    assert exchange.json()["error"] == "invalid_grant"
+    assert not Grant.objects.exists()
+
+
 def test_revoking_needs_post_csrf_and_touches_only_ones_own_grants(
     exchange: Callable[..., dict[str, Any]],
     make_user: Callable[..., Any],
