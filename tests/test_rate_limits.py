@@ -70,6 +70,19 @@ def test_the_lockout_counts_the_account_whatever_name_it_is_given(
     assert attempt(browser, "alice", PASSWORD).status_code == HTTPStatus.TOO_MANY_REQUESTS
 
 
+@pytest.mark.parametrize("login", ["alice", "mallory"])
+def test_a_name_in_another_case_counts_the_same_whether_its_account_exists(
+    user: User, limits: Any, login: str
+) -> None:
+    """Counted apart only when the account exists, ALICE then alice would tell that it does."""
+    for _ in range(3):
+        attempt(HttpsClient(), login.upper(), "wrong", address="198.51.100.8")
+
+    response = attempt(HttpsClient(), login, "wrong", address="198.51.100.9")
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
 def test_the_lockout_ends_with_its_window(browser: HttpClient, user: User, limits: Any) -> None:
     with time_machine.travel("2031-01-01 10:00:00", tick=False):
         for _ in range(3):
