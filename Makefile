@@ -24,7 +24,9 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 run: export ISSUER ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
+ifneq ($(DEMO_CLIENT),false)
 	$(PY) manage.py setupdemo --port $(PORT)
+endif
 ifdef FAKES
 	@# Local fakes of Google, Naver and Kakao beside the server (make run FAKES=1).
 	@$(PY) manage.py fakeproviders --port $(FAKES_PORT) --quiet & fakes=$$!; \
