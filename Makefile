@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 run: export ISSUER ?= http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
-ifneq ($(DEMO_CLIENT),false)
+ifeq ($(filter $(shell echo '$(DEMO_CLIENT)' | tr A-Z a-z),0 false no off),)
 	$(PY) manage.py setupdemo --port $(PORT)
 endif
 ifdef FAKES

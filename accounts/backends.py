@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
-from django.db.models import Value
-from django.db.models.functions import Lower
 from django.http import HttpRequest
 
 from oauth import rows
@@ -23,21 +21,6 @@ def user_for_login(login: str) -> User | None:
     user = User.objects.filter(username=login).first()
     if user is None and "@" in login:
         user = users_with_email(login).first()
-    return user
-
-
-def account_attempted(login: str) -> User | None:
-    """The account a failed sign-in counts against: the one the login names, or else the one
-    whose username it names in another case. Otherwise `ALICE` would count apart from `alice`
-    only when alice exists, and the lockout would tell which names do."""
-    user = user_for_login(login)
-    if user is None and login.strip() and login.isprintable() and len(login) <= 254:
-        user = (
-            User.objects.alias(username_lower=Lower("username"))
-            .filter(username_lower=Lower(Value(login.strip())))
-            .order_by("pk")
-            .first()
-        )
     return user
 
 

@@ -12,7 +12,7 @@ from oauth.authorize import demands_fresh_sign_in, requested_ui_locales, speak_u
 from oauth.events import Origin
 from oauth.ratelimit import address_subject, rate_give_back, rate_hit, rate_reset
 
-from .backends import account_attempted
+from .backends import user_for_login
 from .forms import LoginForm
 from .providers import configured_providers
 
@@ -71,9 +71,13 @@ class LoginView(auth_views.LoginView):
 
 def sign_in_subjects(request: HttpRequest, login: str) -> list[tuple[str, str]]:
     """What a password attempt counts against: the address, and the account the login names
-    (the login itself when it names none, so guessing at unknown names counts the same)."""
-    user = account_attempted(login) if login else None
-    account = f"user:{user.pk}" if user else f"login:{login.strip().lower()}"
+    (the login itself when it names none, so guessing at unknown names counts the same). An
+    unknown login is told apart from others as accounts are: a username as it is written, an
+    email address whatever its case; else ALICE and alice would count together only when no
+    account alice exists, and the lockout would tell whether one does."""
+    user = user_for_login(login) if login else None
+    name = login.strip()
+    account = f"user:{user.pk}" if user else f"login:{name.lower() if '@' in name else name}"
     return [
         ("sign_in_address", address_subject(Origin.of(request).ip_address)),
         ("sign_in_account", account),

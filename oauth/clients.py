@@ -19,7 +19,7 @@ from .events import NOWHERE, Kind, Origin, event_record
 from .hashing import generate_secret, secret_hash
 from .models import AuthorizationCode, Client, Grant
 from .scopes import scope_list, scope_string
-from .services import codes_unexchanged_delete
+from .services import codes_void
 from .shared import SharedStamp
 
 # Visible ASCII: generated ids are URL-safe base64, hand-picked ones (demo-client) similar.
@@ -139,9 +139,9 @@ def client_set_active(client: Client, active: bool, *, origin: Origin = NOWHERE)
 def client_grants_revoke(client: Client, *, origin: Origin = NOWHERE) -> int:
     """End every grant of the client, after an incident: all its refresh tokens stop working,
     and the codes it has not exchanged yet."""
+    codes_void(AuthorizationCode.objects.filter(client=client))
     revoked = Grant.objects.filter(client=client, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    codes_unexchanged_delete(AuthorizationCode.objects.filter(client=client))
     event_record(Kind.GRANTS_REVOKED, origin=origin, client_id=client.pk, grants=revoked)
     return revoked

@@ -212,8 +212,8 @@ class Client(models.Model):
         request is an OpenID Connect one only if it says so); None if too many."""
         allowed = scope_list(self.allowed_scopes)
         requested = requested_scopes(scope) or [name for name in allowed if name != "openid"]
-        if not set(requested) <= set(allowed):
-            return None
+        if not requested or not set(requested) <= set(allowed):
+            return None  # nothing to ask for (a client allowed only openid must ask for it)
         return scope_string(requested)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:

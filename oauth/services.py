@@ -227,10 +227,10 @@ def consent_grant(*, user: User, client: Client, scope: str, origin: Origin = NO
 def consent_withdraw(*, user: User, client: Client, origin: Origin = NOWHERE) -> int:
     """A person cuts an app off: its grants end at once, so do the codes it holds but has not
     exchanged yet, and consent is asked again next time."""
+    codes_void(AuthorizationCode.objects.filter(user=user, client=client))
     revoked = Grant.objects.filter(user=user, client=client, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
-    codes_unexchanged_delete(AuthorizationCode.objects.filter(user=user, client=client))
     Consent.objects.filter(user=user, client=client).delete()
     event_record(
         Kind.CONSENT_REVOKED, origin=origin, user_id=user.pk, client_id=client.pk, grants=revoked
@@ -238,10 +238,12 @@ def consent_withdraw(*, user: User, client: Client, origin: Origin = NOWHERE) ->
     return revoked
 
 
-def codes_unexchanged_delete(codes: QuerySet[AuthorizationCode]) -> None:
-    """Codes issued but not exchanged can no longer start a grant. (Exchanged ones stay: a
-    replay of them is recognised by their grant.)"""
-    codes.filter(grant__isnull=True).delete()
+def codes_void(codes: QuerySet[AuthorizationCode]) -> None:
+    """Codes issued but not exchanged yet can no longer be: they expire now (deleting them
+    would make an exchange in flight fail on its foreign key). Called before the grants are
+    revoked, so that a grant an exchange starts meanwhile is revoked with the others."""
+    now = timezone.now()
+    codes.filter(grant__isnull=True, expires_at__gt=now).update(expires_at=now)
 
 
 def tokens_clear(*, batch_size: int = 1000) -> dict[str, int]:

@@ -337,6 +337,17 @@ def test_a_request_without_scope_is_no_openid_connect_request(
     assert "id_token" not in tokens
 
 
+def test_a_request_without_scope_from_a_client_allowed_only_openid_is_invalid_scope(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    """Its default would be no scope at all: it must ask for openid."""
+    client = make_client(first_party=True, scope="openid")
+
+    response = signed_in.get(authorize_url(client, scope=None))
+
+    assert query(response["Location"])["error"] == "invalid_scope"
+
+
 def test_openid_requests_must_name_their_redirect_uri(
     signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
 ) -> None:
