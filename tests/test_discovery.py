@@ -74,3 +74,23 @@ def test_healthz_reports_a_shared_cache_that_does_not_answer(
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert response.json() == {"status": "unavailable", "cache": "ConnectionError"}
+
+
+def test_while_the_shared_cache_is_out_requests_get_a_503_that_says_so(
+    browser: HttpClient, db: None, settings: Any
+) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+    settings.CACHES = {
+        "default": {"BACKEND": "authserver.cache.RedisCache", "LOCATION": settings.REDIS_URL}
+    }
+    browser.raise_request_exception = False
+
+    token = browser.post(
+        "/oauth/token", "grant_type=refresh_token&refresh_token=x&client_id=x",
+        "application/x-www-form-urlencoded",
+    )  # fmt: skip
+    login = browser.post("/accounts/login/", {"username": "alice", "password": "x"})
+
+    assert token.status_code == login.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert token.json()["error"] == "temporarily_unavailable"
+    assert token["Retry-After"] and token["Cache-Control"] == "no-store"
