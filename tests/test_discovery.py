@@ -1,10 +1,12 @@
-"""Discovery (OpenID Connect Discovery 1.0, RFC 8414) and the health check."""
+"""Discovery (OpenID Connect Discovery 1.0, RFC 8414), the health check, and what requests get
+while the shared cache is out."""
 
 from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
 
+import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from authlib.oauth2.rfc9207 import AuthorizationServerMetadata as IssuerParameterMetadata
 from authlib.oidc.discovery import OpenIDProviderMetadata
@@ -62,14 +64,18 @@ def test_healthz_checks_the_database(browser: HttpClient, db: None) -> None:
     assert "no-store" in response["Cache-Control"]
 
 
-def test_healthz_reports_a_shared_cache_that_does_not_answer(
-    browser: HttpClient, db: None, settings: Any
-) -> None:
-    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+@pytest.fixture
+def redis_out(settings: Any) -> None:
+    """A shared cache where nothing listens."""
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"
     settings.CACHES = {
         "default": {"BACKEND": "authserver.cache.RedisCache", "LOCATION": settings.REDIS_URL}
     }
 
+
+def test_healthz_reports_a_shared_cache_that_does_not_answer(
+    browser: HttpClient, db: None, redis_out: None
+) -> None:
     response = browser.get("/healthz")
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
@@ -77,12 +83,8 @@ def test_healthz_reports_a_shared_cache_that_does_not_answer(
 
 
 def test_while_the_shared_cache_is_out_requests_get_a_503_that_says_so(
-    browser: HttpClient, db: None, settings: Any
+    browser: HttpClient, db: None, redis_out: None
 ) -> None:
-    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
-    settings.CACHES = {
-        "default": {"BACKEND": "authserver.cache.RedisCache", "LOCATION": settings.REDIS_URL}
-    }
     browser.raise_request_exception = False
 
     token = browser.post(
