@@ -109,6 +109,8 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
             )
         except services.CodeReplayed:
             raise InvalidGrantError("The authorization code has already been used.") from None
+        except services.CodeGone:
+            raise InvalidGrantError("The authorization code is no longer valid.") from None
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
         """Kept, marked used by `code_exchange`, so a replay can be recognised."""

@@ -209,10 +209,14 @@ def _cache(instance: Model, relation: str, value: Model | None) -> None:
 
 def grant_start(grant: Grant, first_token: RefreshToken | None, event: SecurityEvent) -> bool:
     """Insert the grant a code starts, its first refresh token and the event. False, writing
-    nothing, when the code has started a grant already: a code is used up by this insert."""
+    nothing, when the code has started a grant already (a code is used up by this insert), or
+    is no longer there to start one: expired, voided by a revocation (services.codes_void) or
+    deleted by cleartokens since it was read. The code's row is locked, so a revocation waits
+    for this statement, or this statement sees the code voided."""
     db = connections[DEFAULT_DB_ALIAS]
     if db.vendor != "postgresql":
         return _grant_start_one_by_one(grant, first_token, event)
+    codes = shape(AuthorizationCode, db)
     grants, tokens, events = shape(Grant, db), shape(RefreshToken, db), shape(SecurityEvent, db)
     grant_columns, grant_values, grant_params = grants.insertion(grant, db)
     event_columns, event_values, event_params = events.insertion(event, db)
@@ -225,18 +229,30 @@ def grant_start(grant: Grant, first_token: RefreshToken | None, event: SecurityE
         )
     with db.cursor() as cursor:
         cursor.execute(
-            f"WITH started AS (INSERT INTO {grants.table} ({grant_columns}) "
-            f"VALUES ({grant_values}) ON CONFLICT (authorization_code_id) DO NOTHING RETURNING id)"
+            f"WITH live AS (SELECT c.{codes.column('id')} FROM {codes.table} c "
+            f"WHERE c.{codes.column('id')} = %s AND c.{codes.column('expires_at')} > %s "
+            "FOR UPDATE), "
+            f"started AS (INSERT INTO {grants.table} ({grant_columns}) "
+            f"SELECT {grant_values} FROM live "
+            "ON CONFLICT (authorization_code_id) DO NOTHING RETURNING id)"
             f"{token_clause} "
             f"INSERT INTO {events.table} ({event_columns}) SELECT {event_values} FROM started",
-            [*grant_params, *token_params, *event_params],
-        )
+            [
+                grant.authorization_code_id, grant.created_at,
+                *grant_params, *token_params, *event_params,
+            ],
+        )  # fmt: skip
         return cursor.rowcount == 1
 
 
 def _grant_start_one_by_one(
     grant: Grant, first_token: RefreshToken | None, event: SecurityEvent
 ) -> bool:
+    live = AuthorizationCode.objects.filter(
+        pk=grant.authorization_code_id, expires_at__gt=grant.created_at
+    )
+    if not live.exists():
+        return False
     try:
         with standalone_statement():
             grant.save(force_insert=True)

@@ -44,6 +44,10 @@ class CodeReplayed(Exception):
     """The authorization code was already exchanged (RFC 6749 §4.1.2)."""
 
 
+class CodeGone(Exception):
+    """The authorization code expired, or was voided or cleared, while it was being used."""
+
+
 class RefreshTokenReused(Exception):
     """A rotated refresh token was presented again: a sign of theft."""
 
@@ -123,6 +127,8 @@ def code_exchange(
         grant=str(grant_id), scope=code.scope,
     )  # fmt: skip
     if not rows.grant_start(grant, first_token, event):
+        if not Grant.objects.filter(authorization_code=code).exists():
+            raise CodeGone  # voided, expired or cleared since it was read
         # The code's grant already exists: a concurrent exchange of the same code won.
         code_replay_detected(code=code, origin=origin)
         raise CodeReplayed

@@ -4,6 +4,7 @@ Core §3.1.2 (prompt, max_age, nonce); RFC 9207 (the `iss` response parameter)."
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 from io import StringIO
@@ -19,6 +20,7 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from accounts.models import User
+from oauth import services
 from oauth.models import AuthorizationCode, Consent, Grant
 from tests.conftest import PASSWORD, HttpsClient, Pkce, RegisteredClient, authorize_url, query
 
@@ -559,6 +561,29 @@ def test_a_code_replayed_after_it_expired_still_revokes_the_tokens_of_its_first_
     assert replay.json()["error"] == "invalid_grant"
     assert refresh.json()["error"] == "invalid_grant"
     assert Grant.objects.get().revoked_at is not None
+
+
+@pytest.mark.parametrize("meanwhile", ["revoked", "cleared"])
+def test_a_code_voided_or_cleared_after_it_was_read_starts_no_grant(
+    obtain_code: Callable[..., str],
+    confidential_client: RegisteredClient,
+    user: User,
+    meanwhile: str,
+) -> None:
+    """The interleaving of an exchange with a person revoking the app, or with cleartokens
+    (the code expiring in between): no live grant, and no database error (a 500)."""
+    client = confidential_client.model
+    found = services.code_find(code=obtain_code(confidential_client), client=client)
+    assert found is not None
+    if meanwhile == "revoked":
+        services.consent_withdraw(user=user, client=client)
+    else:
+        AuthorizationCode.objects.filter(pk=found.pk).delete()
+
+    with pytest.raises(services.CodeGone):
+        services.code_exchange(code=found, grant_id=uuid.uuid4(), refresh_token="r" * 43)
+
+    assert not Grant.objects.exists()
 
 
 def test_a_code_of_a_person_disabled_since_is_refused(
