@@ -31,6 +31,9 @@ clients_stamp = SharedStamp("oauth:clients")
 _held: dict[str, Client] = {}
 _origins: frozenset[str] | None = None
 _lock = threading.Lock()
+# Moved by every forgetting: a row read before one must not be kept after it (another thread
+# may forget while this one reads, and the stamp that made it forget will not move again).
+_generation = 0
 
 
 def active_client(client_id: str) -> Client | None:
@@ -42,12 +45,14 @@ def active_client(client_id: str) -> Client | None:
         clients_forget()
     client = _held.get(client_id)
     if client is None:
+        generation = _generation
         client = Client.objects.active().filter(client_id=client_id).first()
         if client is not None:
             with _lock:
-                if len(_held) >= MAX_HELD:
-                    _held.clear()
-                _held[client_id] = client
+                if generation == _generation:
+                    if len(_held) >= MAX_HELD:
+                        _held.clear()
+                    _held[client_id] = client
     return client
 
 
@@ -56,19 +61,25 @@ def browser_origins() -> frozenset[str]:
     global _origins
     if clients_stamp.moved():
         clients_forget()
-    if _origins is None:
+    known = _origins
+    if known is None:
+        generation = _generation
         origins: set[str] = set()
         for client in Client.objects.active().filter(client_type=Client.Type.PUBLIC):
             origins |= client.cors_origins()
-        _origins = frozenset(origins)
-    return _origins
+        known = frozenset(origins)
+        with _lock:
+            if generation == _generation:
+                _origins = known
+    return known
 
 
 def clients_forget() -> None:
-    global _origins
+    global _origins, _generation
     with _lock:
         _held.clear()
         _origins = None
+        _generation += 1
 
 
 @receiver(post_save, sender=Client)

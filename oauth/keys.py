@@ -64,6 +64,7 @@ def signing_key_create(*, algorithm: str, state: str = SigningKey.State.NEXT) ->
         state=state,
         private_key_encrypted=_fernet().encrypt(key.as_pem(private=True)).decode(),
         public_jwk=key.as_dict(private=False),
+        created_at=now,
         activated_at=now if state == SigningKey.State.ACTIVE else None,
     )
 
@@ -127,12 +128,12 @@ def signing_key_rotate(
     is retired unused and a new key activated, so one rotation recovers from a lost
     encryption key. Returns the activated and the retired key.
     """
-    now = timezone.now()
     with transaction.atomic():
         # Every key of the algorithm locked first: a concurrent rotation (a double click) waits
         # here for the other to commit, then rotates again from what that one left.
         locked = SigningKey.objects.select_for_update().filter(algorithm=algorithm)
         list(locked.order_by("pk").values("pk"))  # in one order, so two never deadlock
+        now = timezone.now()  # after the wait: the retired key's window counts from here
         retired = SigningKey.objects.filter(
             algorithm=algorithm, state=SigningKey.State.ACTIVE
         ).first()

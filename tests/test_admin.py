@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client as HttpClient
 
 from accounts.models import User
@@ -171,6 +172,28 @@ def test_disabled_client_cannot_refresh_and_can_be_enabled_again(
     assert allowed.status_code == HTTPStatus.OK
     kinds = list(SecurityEvent.objects.values_list("kind", flat=True))
     assert "client_disabled" in kinds and "client_enabled" in kinds
+
+
+def test_a_client_read_while_another_thread_forgets_the_clients_is_not_kept(
+    confidential_client: RegisteredClient,
+) -> None:
+    """Thread A reads the client; meanwhile a change is made and thread B, seeing the stamp
+    move, forgets the clients. A's row is from before the change: kept, it would be served
+    until the next change, since the stamp that made B forget will not move again."""
+    from oauth import clients
+
+    def forget_meanwhile(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        clients.clients_forget()  # thread B, while A still holds the row it read
+        return result
+
+    clients.clients_forget()
+    with connection.execute_wrapper(forget_meanwhile):
+        assert clients.active_client(confidential_client.client_id) is not None
+        assert clients.browser_origins() is not None
+
+    assert confidential_client.client_id not in clients._held
+    assert clients._origins is None
 
 
 def test_revoking_all_grants_of_a_client(

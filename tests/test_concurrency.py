@@ -186,3 +186,7 @@ def test_two_concurrent_rotations_both_rotate(db: None) -> None:
     assert all(isinstance(outcome, tuple) for outcome in outcomes), outcomes
     assert SigningKey.objects.filter(state=SigningKey.State.ACTIVE).count() == 1
     assert SigningKey.objects.filter(state=SigningKey.State.RETIRED).count() == 2
+    # Each rotation's times are from after its wait: no key activated before it was created,
+    # nor retired early (its window counted from too soon).
+    for key in SigningKey.objects.exclude(activated_at=None):
+        assert key.activated_at >= key.created_at
