@@ -82,7 +82,9 @@ def index(request: HttpRequest) -> HttpResponse:
         for key in ("token", "access_token", "id_token", "userinfo")
         if key in state
     }
-    return render(request, "democlient/index.html", {"state": state, "pretty": pretty})
+    response = render(request, "democlient/index.html", {"state": state, "pretty": pretty})
+    response["Cache-Control"] = "no-store"  # it shows the tokens
+    return response
 
 
 @require_POST

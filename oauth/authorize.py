@@ -300,13 +300,27 @@ def fingerprint(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()
 
 
+def host_for_people(uri: str) -> str:
+    """Where a URI leads, as the consent page names it: its host and port only (no user name
+    to pass for a host), a non-ASCII name in its ASCII form (no look-alike letters)."""
+    parts = urlsplit(uri)
+    host = parts.hostname or ""
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass  # not a name IDNA can spell: shown as it is, escaped
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{parts.port}" if parts.port else host
+
+
 def consent_page(
     request: HttpRequest, client: Client, scope: str, redirect_uri: str
 ) -> HttpResponse:
     context: dict[str, Any] = {
         "client": client,
         "scopes": [(name, SCOPE_DESCRIPTIONS[name]) for name in scope_list(scope)],
-        "redirect_host": urlsplit(redirect_uri).netloc,
+        "redirect_host": host_for_people(redirect_uri),
         "action": request.get_full_path(),
     }
     response = render(request, "oauth/consent.html", context)

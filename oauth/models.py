@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 import uuid
 from datetime import datetime, timedelta
 from urllib.parse import SplitResult, urlsplit
@@ -56,6 +57,11 @@ def validate_redirect_uris(value: object) -> None:
             raise ValidationError(_("%(uri)s: a fragment is not allowed."), params={"uri": uri})
         if not parts.hostname or any(c.isspace() for c in uri):
             raise ValidationError(_("%(uri)s is not an absolute URI."), params={"uri": uri})
+        if parts.username is not None or parts.password is not None:
+            # https://accounts.example.com@evil.example/ reads as the first host to people.
+            raise ValidationError(
+                _("%(uri)s: a user name or password is not allowed."), params={"uri": uri}
+            )
         if parts.scheme == "https":
             continue
         if parts.scheme == "http" and parts.hostname in LOCAL_HTTP_HOSTS:
@@ -178,6 +184,18 @@ class Client(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """People decide on the consent page by the name: no invisible characters in it (a
+        zero-width space, a right-to-left override) that make one name look like another."""
+        if any(unicodedata.category(c) in {"Cc", "Cf"} for c in self.name or ""):
+            raise ValidationError(
+                {
+                    "name": _(
+                        "People see this name: it may not hold invisible or control characters."
+                    )
+                }
+            )
 
     @property
     def is_public(self) -> bool:

@@ -56,6 +56,32 @@ def test_consent_page_names_the_client_and_each_scope_in_plain_words(
     assert response["Cache-Control"] == "no-store"
 
 
+def test_the_consent_page_names_where_the_person_returns_by_its_host_in_ascii(
+    signed_in: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    """A look-alike letter (Cyrillic а in аpple.com) shows in the ASCII form browsers fall
+    back to."""
+    client = make_client(redirect_uris=["https://\u0430pple.com:8443/cb"])
+
+    page = signed_in.get(authorize_url(client)).content.decode()
+
+    assert "<strong>xn--pple-43d.com:8443</strong>" in page
+
+
+def test_the_consent_page_shows_the_apps_logo_and_home_page(
+    signed_in: HttpClient, confidential_client: RegisteredClient
+) -> None:
+    client = confidential_client.model
+    client.logo_uri = "https://printer.example/logo.png?a=1&b=2"
+    client.homepage_uri = "https://printer.example/"
+    client.save()
+
+    page = signed_in.get(authorize_url(confidential_client)).content.decode()
+
+    assert 'src="https://printer.example/logo.png?a=1&amp;b=2"' in page
+    assert 'href="https://printer.example/"' in page
+
+
 def test_allow_redirects_with_code_state_and_issuer(
     signed_in: HttpClient, confidential_client: RegisteredClient
 ) -> None:

@@ -27,6 +27,7 @@ def test_unreachable_server_is_shown_not_a_500(browser: HttpClient, settings: An
         page = browser.get("/demo/")
         assert page.status_code == HTTPStatus.OK
         assert "ConnectionError" in page.content.decode()
+        assert page["Cache-Control"] == "no-store"  # the page that shows the tokens
 
 
 def test_callback_with_a_foreign_state_is_refused(browser: HttpClient, live_server: Any,
