@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
@@ -54,8 +55,8 @@ class SocialIdentity(models.Model):
 
     class Provider(models.TextChoices):
         GOOGLE = "google", "Google"
-        NAVER = "naver", "Naver"
-        KAKAO = "kakao", "Kakao"
+        NAVER = "naver", _("Naver")
+        KAKAO = "kakao", _("Kakao")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
     provider = models.CharField(max_length=16, choices=Provider.choices)

@@ -289,6 +289,18 @@ def test_cancelling_at_the_provider(
     assert_failed_cleanly(sign_in_with(browser, provider), "denied", caplog)
 
 
+@pytest.mark.parametrize(("provider", "name"), [("naver", "네이버"), ("kakao", "카카오")])
+def test_a_providers_name_is_said_in_the_pages_language(
+    browser: HttpClient, upstream: Any, provider: str, name: str
+) -> None:
+    fake_of(upstream, provider).deny = True
+    browser.cookies["django_language"] = "ko"
+
+    page = sign_in_with(browser, provider).content.decode()
+
+    assert f"{name} 로그인을 마치지 못했습니다" in page
+
+
 GOOGLE_UNKNOWN = {"error": "invalid_client", "error_description": "The OAuth client was not found."}
 NAVER_BAD_CLIENT = {"error": "invalid_client", "error_description": "client authentication failed"}
 TOKEN_ERRORS = {

@@ -17,6 +17,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
 from django.conf import settings
+from django.utils.functional import Promise
 from joserfc import jwt
 from joserfc.errors import JoseError
 
@@ -116,7 +117,7 @@ class UpstreamSession(Bounded, OAuth2Session):
 
 class Provider:
     id: ClassVar[str]
-    label: ClassVar[str]
+    label: ClassVar[str | Promise]  # a name people read, translated
     pkce: ClassVar[bool] = True
     token_auth_method: ClassVar[str] = "client_secret_post"
     # The authorization parameters that make the provider ask for the person's credentials even

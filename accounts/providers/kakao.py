@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from .base import Pending, Profile, Provider, UpstreamInvalid, UpstreamRefused
 
 FORM = "application/x-www-form-urlencoded;charset=utf-8"
@@ -15,7 +17,7 @@ FORM = "application/x-www-form-urlencoded;charset=utf-8"
 
 class Kakao(Provider):
     id = "kakao"
-    label = "Kakao"
+    label = _("Kakao")
     reauthentication = {"prompt": "login"}
 
     @property

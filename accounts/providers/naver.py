@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from .base import Pending, Profile, Provider, UpstreamInvalid, UpstreamRefused
 
 
 class Naver(Provider):
     id = "naver"
-    label = "Naver"
+    label = _("Naver")
     pkce = False  # only on Naver's separate OIDC endpoints
     reauthentication = {"auth_type": "reauthenticate"}
 
