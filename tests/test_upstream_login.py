@@ -299,6 +299,8 @@ def test_a_providers_name_is_said_in_the_pages_language(
     page = sign_in_with(browser, provider).content.decode()
 
     assert f"{name} 로그인을 마치지 못했습니다" in page
+    # Changing the language goes back to the login page, not to this one-time callback URL.
+    assert 'name="next" type="hidden" value="/accounts/login/' in page
 
 
 GOOGLE_UNKNOWN = {"error": "invalid_client", "error_description": "The OAuth client was not found."}
