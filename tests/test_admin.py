@@ -302,9 +302,12 @@ def test_security_events_are_read_only_and_filterable(
 
 def test_only_staff_reach_the_admin(signed_in: HttpClient) -> None:
     response = signed_in.get("/admin/oauth/client/")
+    told = signed_in.get(response["Location"])
 
     assert response.status_code == HTTPStatus.FOUND
     assert response["Location"].startswith("/admin/login/")
+    # Signed in already: not sent to sign in again, which would only come back here.
+    assert told.status_code == HTTPStatus.FORBIDDEN
 
 
 def test_staff_without_change_permission_cannot_create_or_rotate(
