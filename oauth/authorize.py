@@ -29,7 +29,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import translation
-from django.utils.http import MAX_URL_LENGTH as LONGEST_SAFE_URL
+from django.utils.http import MAX_URL_LENGTH as MAX_RETURN_LENGTH  # the login page's `next`
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from joserfc import jwt
@@ -54,8 +54,6 @@ REAUTHENTICATION_SALT = "oauth.authorize.reauthentication"
 CONSENT_FORM_FIELDS = {"csrfmiddlewaretoken", "decision"}
 # A request URL longer than this would not pass gunicorn (limit_request_line, 4094 bytes).
 MAX_URL_LENGTH = 4000
-# The longest way back the login page keeps (Django's limit for a safe `next`).
-MAX_RETURN_LENGTH = LONGEST_SAFE_URL
 
 
 def keeps_its_url_private(

@@ -13,13 +13,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from django.utils import timezone
 
 from .events import NOWHERE, Kind, Origin, event_record
 from .hashing import generate_secret, secret_hash
-from .models import AuthorizationCode, Client, Grant
+from .models import Client
 from .scopes import scope_list, scope_string
-from .services import codes_void
+from .services import grants_end
 from .shared import SharedStamp
 
 # Visible ASCII: generated ids are URL-safe base64, hand-picked ones (demo-client) similar.
@@ -150,9 +149,6 @@ def client_set_active(client: Client, active: bool, *, origin: Origin = NOWHERE)
 def client_grants_revoke(client: Client, *, origin: Origin = NOWHERE) -> int:
     """End every grant of the client, after an incident: all its refresh tokens stop working,
     and the codes it has not exchanged yet."""
-    codes_void(AuthorizationCode.objects.filter(client=client))
-    revoked = Grant.objects.filter(client=client, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    revoked = grants_end(client=client)
     event_record(Kind.GRANTS_REVOKED, origin=origin, client_id=client.pk, grants=revoked)
     return revoked

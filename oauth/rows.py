@@ -210,7 +210,7 @@ def _cache(instance: Model, relation: str, value: Model | None) -> None:
 def grant_start(grant: Grant, first_token: RefreshToken | None, event: SecurityEvent) -> bool:
     """Insert the grant a code starts, its first refresh token and the event. False, writing
     nothing, when the code has started a grant already (a code is used up by this insert), or
-    is no longer there to start one: expired, voided by a revocation (services.codes_void) or
+    is no longer there to start one: expired, voided by a revocation (services.grants_end) or
     deleted by cleartokens since it was read. The code's row is locked, so a revocation waits
     for this statement, or this statement sees the code voided."""
     db = connections[DEFAULT_DB_ALIAS]

@@ -233,10 +233,7 @@ def consent_grant(*, user: User, client: Client, scope: str, origin: Origin = NO
 def consent_withdraw(*, user: User, client: Client, origin: Origin = NOWHERE) -> int:
     """A person cuts an app off: its grants end at once, so do the codes it holds but has not
     exchanged yet, and consent is asked again next time."""
-    codes_void(AuthorizationCode.objects.filter(user=user, client=client))
-    revoked = Grant.objects.filter(user=user, client=client, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    revoked = grants_end(user=user, client=client)
     Consent.objects.filter(user=user, client=client).delete()
     event_record(
         Kind.CONSENT_REVOKED, origin=origin, user_id=user.pk, client_id=client.pk, grants=revoked
@@ -244,12 +241,16 @@ def consent_withdraw(*, user: User, client: Client, origin: Origin = NOWHERE) ->
     return revoked
 
 
-def codes_void(codes: QuerySet[AuthorizationCode]) -> None:
-    """Codes issued but not exchanged yet can no longer be: they expire now (deleting them
-    would make an exchange in flight fail on its foreign key). Called before the grants are
-    revoked, so that a grant an exchange starts meanwhile is revoked with the others."""
+def grants_end(**match: Any) -> int:
+    """Revoke the grants matching `match` (user, client) and void the codes matching it that
+    have not been exchanged yet: they expire now. Deleting them would fail an exchange in
+    flight on its foreign key; voiding them first means an exchange that starts its grant
+    meanwhile (rows.grant_start locks the code) is revoked with the others."""
     now = timezone.now()
-    codes.filter(grant__isnull=True, expires_at__gt=now).update(expires_at=now)
+    AuthorizationCode.objects.filter(grant__isnull=True, expires_at__gt=now, **match).update(
+        expires_at=now
+    )
+    return Grant.objects.filter(revoked_at__isnull=True, **match).update(revoked_at=now)
 
 
 def tokens_clear(*, batch_size: int = 1000) -> dict[str, int]:

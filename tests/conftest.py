@@ -226,13 +226,10 @@ def token_request(browser: HttpClient) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def exchange(
-    obtain_code: Callable[..., str], token_request: Callable[..., Any]
-) -> Callable[..., dict[str, Any]]:
-    """The whole front half: a code for `client`, exchanged for tokens."""
+def exchange_code(token_request: Callable[..., Any]) -> Callable[..., Any]:
+    """The token request that exchanges `code` for `client`'s tokens, as the client sends it."""
 
-    def run(client: RegisteredClient, pkce: Pkce | None = None, **params: str) -> dict[str, Any]:
-        code = obtain_code(client, pkce, **params)
+    def post(client: RegisteredClient, code: str, pkce: Pkce | None = None) -> Any:
         data = {
             "grant_type": "authorization_code",
             "code": code,
@@ -241,10 +238,20 @@ def exchange(
         if pkce is not None:
             data["code_verifier"] = pkce.verifier
         if client.secret is None:
-            data["client_id"] = client.client_id
-            response = token_request(data)
-        else:
-            response = token_request(data, auth=(client.client_id, client.secret))
+            return token_request({**data, "client_id": client.client_id})
+        return token_request(data, auth=(client.client_id, client.secret))
+
+    return post
+
+
+@pytest.fixture
+def exchange(
+    obtain_code: Callable[..., str], exchange_code: Callable[..., Any]
+) -> Callable[..., dict[str, Any]]:
+    """The whole front half: a code for `client`, exchanged for tokens."""
+
+    def run(client: RegisteredClient, pkce: Pkce | None = None, **params: str) -> dict[str, Any]:
+        response = exchange_code(client, obtain_code(client, pkce, **params), pkce)
         assert response.status_code == 200, response.content
         return response.json()
 

@@ -203,7 +203,7 @@ def test_revoking_all_grants_of_a_client(
     operator: HttpClient,
     exchange: Callable[..., dict[str, Any]],
     obtain_code: Callable[..., str],
-    token_request: Callable[..., Any],
+    exchange_code: Callable[..., Any],
     browser: HttpClient,
     confidential_client: RegisteredClient,
 ) -> None:
@@ -213,11 +213,7 @@ def test_revoking_all_grants_of_a_client(
     action(operator, "client", "revoke_grants", [confidential_client.model.pk])
 
     assert Grant.objects.get().revoked_at is not None
-    late = token_request(
-        {"grant_type": "authorization_code", "code": unexchanged,
-         "redirect_uri": confidential_client.model.redirect_uris[0]},
-        auth=(confidential_client.client_id, confidential_client.secret),
-    )  # fmt: skip
+    late = exchange_code(confidential_client, unexchanged)
     assert late.json()["error"] == "invalid_grant"
     assert SecurityEvent.objects.get(kind="grants_revoked").detail == {"grants": 1}
     auth = basic_auth(confidential_client.client_id, confidential_client.secret or "")

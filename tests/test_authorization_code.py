@@ -350,16 +350,12 @@ def test_redirect_uri_may_be_omitted_when_exactly_one_is_registered(
 
 def test_a_request_without_scope_is_no_openid_connect_request(
     obtain_code: Callable[..., str],
-    token_request: Callable[..., Any],
+    exchange_code: Callable[..., Any],
     confidential_client: RegisteredClient,
 ) -> None:
     code = obtain_code(confidential_client, scope=None)
 
-    tokens = token_request(
-        {"grant_type": "authorization_code", "code": code,
-         "redirect_uri": confidential_client.model.redirect_uris[0]},
-        auth=(confidential_client.client_id, confidential_client.secret),
-    ).json()  # fmt: skip
+    tokens = exchange_code(confidential_client, code).json()
 
     assert tokens["scope"] == "profile email"
     assert "id_token" not in tokens
@@ -566,22 +562,18 @@ def test_replayed_code_fails_and_revokes_the_tokens_of_its_first_use(
 
 def test_a_code_replayed_after_it_expired_still_revokes_the_tokens_of_its_first_use(
     obtain_code: Callable[..., str],
+    exchange_code: Callable[..., Any],
     token_request: Callable[..., Any],
     confidential_client: RegisteredClient,
 ) -> None:
     code = obtain_code(confidential_client)
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": confidential_client.model.redirect_uris[0],
-    }
-    auth = (confidential_client.client_id, confidential_client.secret)
-    first = token_request(data, auth=auth).json()
+    first = exchange_code(confidential_client, code).json()
 
     with time_machine.travel(time.time() + settings.AUTHORIZATION_CODE_LIFETIME + 1):
-        replay = token_request(data, auth=auth)
+        replay = exchange_code(confidential_client, code)
         refresh = token_request(
-            {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, auth=auth
+            {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+            auth=(confidential_client.client_id, confidential_client.secret),
         )
 
     assert replay.json()["error"] == "invalid_grant"

@@ -60,18 +60,14 @@ def test_revoking_access_ends_the_grants_at_once(
 def test_revoking_access_voids_the_codes_the_app_has_not_exchanged(
     obtain_code: Callable[..., str],
     signed_in: HttpClient,
-    token_request: Callable[..., Any],
+    exchange_code: Callable[..., Any],
     confidential_client: RegisteredClient,
 ) -> None:
     """Else an app could keep a fresh code in hand (prompt=none) to come back after it."""
     code = obtain_code(confidential_client)
 
     signed_in.post(f"/accounts/apps/{confidential_client.client_id}/revoke")
-    exchange = token_request(
-        {"grant_type": "authorization_code", "code": code,
-         "redirect_uri": confidential_client.model.redirect_uris[0]},
-        auth=(confidential_client.client_id, confidential_client.secret),
-    )  # fmt: skip
+    exchange = exchange_code(confidential_client, code)
 
     assert exchange.json()["error"] == "invalid_grant"
     assert not Grant.objects.exists()
