@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
-from oauth import rows
+from infra import rows
 
 from .models import User, users_with_email
 
@@ -45,6 +45,6 @@ class UsernameOrEmailBackend(ModelBackend):
 
     def get_user(self, user_id: Any) -> User | None:
         """The person a session is signed in as, loaded on every request that asks: by a
-        statement written once (oauth/rows.py) rather than a queryset compiled each time."""
-        user = rows.user(user_id)
+        statement written once (infra/rows.py) rather than a queryset compiled each time."""
+        user = rows.one(User, id=user_id)
         return user if user is not None and self.user_can_authenticate(user) else None

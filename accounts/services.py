@@ -9,8 +9,10 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from oauth.events import NOWHERE, Kind, Origin, event_record, printable, storable
-from oauth.ratelimit import rate_exceeded
+from events.recording import Kind, event_record
+from infra.origin import NOWHERE, Origin
+from infra.ratelimit import rate_exceeded
+from infra.untrusted import printable, storable
 
 from .models import SocialIdentity, User, users_with_email
 from .providers import Profile

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 from authlib.common.security import generate_token
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,8 +23,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from oauth.authorize import demands_fresh_sign_in
-from oauth.events import Kind, Origin, event_record
+from events.recording import Kind, event_record
+from infra.origin import Origin
+from oauth.sign_in import demands_fresh_sign_in
 
 from .providers import (
     Pending,
@@ -36,13 +36,13 @@ from .providers import (
     configured_provider,
 )
 from .services import IdentityError, identity_unlink, upstream_login_complete
+from .sign_in import sign_in_complete
 
 log = logging.getLogger("accounts.upstream")
 
 PENDING_SESSION_KEY = "upstream_sign_ins"
 PENDING_LIFETIME = 600  # seconds a person may spend at the provider
 MAX_PENDING = 5  # sign-ins in flight per session (several tabs)
-BACKEND = "accounts.backends.UsernameOrEmailBackend"
 
 
 def local_path(request: HttpRequest, target: str | None) -> str:
@@ -152,9 +152,9 @@ def finish(request: HttpRequest, provider_id: str) -> HttpResponse:
         return failure(request, provider, error.reason, error.reason, pending["next"])
     if linking:
         return redirect("accounts:home")
-    user.upstream_provider = provider.id  # type: ignore[attr-defined]  (names the sign-in event)
-    user.upstream_reauthenticated = sign_in.reauthenticate  # type: ignore[attr-defined]
-    login(request, user, backend=BACKEND)
+    sign_in_complete(
+        request, user, method=provider.id, credentials_presented=sign_in.reauthenticate
+    )
     return redirect(pending["next"] or "accounts:home")
 
 

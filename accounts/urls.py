@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import connected_apps, upstream, views
+from . import upstream, views
 
 app_name = "accounts"
 
@@ -14,6 +14,6 @@ urlpatterns = [
     path("login/<str:provider_id>/", upstream.start, name="upstream-start"),
     path("callback/<str:provider_id>/", upstream.callback, name="upstream-callback"),
     path("identities/<int:identity_id>/unlink", upstream.unlink, name="identity-unlink"),
-    path("apps/", connected_apps.apps_page, name="apps"),
-    path("apps/<str:client_id>/revoke", connected_apps.revoke_access, name="revoke-app"),
+    path("apps/", views.apps_page, name="apps"),
+    path("apps/<str:client_id>/revoke", views.revoke_access, name="revoke-app"),
 ]

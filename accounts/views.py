@@ -2,15 +2,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 
-from oauth.authorize import demands_fresh_sign_in, requested_ui_locales, speak_ui_locales
-from oauth.events import Origin
-from oauth.ratelimit import address_subject, rate_give_back, rate_hit, rate_reset
+from infra.languages import speak_ui_locales
+from infra.origin import Origin
+from infra.ratelimit import address_subject, rate_give_back, rate_hit, rate_reset
+from oauth.connected_apps import connected_app_disconnect, connected_apps
+from oauth.sign_in import demands_fresh_sign_in, requested_ui_locales
 
 from .backends import user_for_login
 from .forms import LoginForm
@@ -102,3 +107,22 @@ def home(request: HttpRequest) -> HttpResponse:
         "linkable": [p for p in configured_providers() if p.id not in linked],
     }
     return render(request, "accounts/home.html", context)
+
+
+@require_GET
+@login_required
+def apps_page(request: HttpRequest) -> HttpResponse:
+    """The apps the person has allowed, to cut off."""
+    return render(request, "accounts/apps.html", {"apps": connected_apps(request.user)})
+
+
+@require_POST
+@login_required
+def revoke_access(request: HttpRequest, client_id: str) -> HttpResponse:
+    client = connected_app_disconnect(
+        user=request.user, client_id=client_id, origin=Origin.of(request)
+    )
+    if client is None:
+        raise Http404
+    messages.success(request, _("%(app)s can no longer act for you.") % {"app": client.name})
+    return redirect("accounts:apps")

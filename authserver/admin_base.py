@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
+
+from infra.origin import Origin
+
+
+def operator(request: HttpRequest) -> dict[str, Any]:
+    """Who acts in the admin and from where, as the services record it on security events."""
+    return {"origin": Origin.of(request), "actor_id": request.user.pk}
 
 
 class NulRefused:
@@ -25,3 +33,16 @@ class NulRefused:
         if "\x00" in search_term:
             return queryset.none(), False
         return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+
+
+class ReadOnlyAdmin(NulRefused, admin.ModelAdmin):
+    """Rows written by the flows: operators look, and act through actions only."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [field.name for field in self.model._meta.fields] + list(self.readonly_fields)

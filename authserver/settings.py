@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "events",
     "accounts",
     "oauth",
 ]

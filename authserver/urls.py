@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from accounts import api
+from infra import health
 from oauth import views as oauth_views
 
 
@@ -19,6 +20,13 @@ def admin_sign_in(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         raise PermissionDenied("This account has no access to the administration pages.")
     return RedirectView.as_view(pattern_name="accounts:login", query_string=True)(request)
+
+
+def moved_admin_page(request: HttpRequest, rest: str) -> HttpResponse:
+    """Security events moved from the oauth app to an app of their own: operators' bookmarks
+    of the old admin pages still lead there."""
+    query = f"?{request.META['QUERY_STRING']}" if request.META.get("QUERY_STRING") else ""
+    return HttpResponsePermanentRedirect(f"/admin/events/securityevent/{rest}{query}")
 
 
 urlpatterns = [
@@ -36,10 +44,11 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", admin_sign_in),
+    re_path(r"^admin/oauth/securityevent/(?P<rest>.*)$", moved_admin_page),
     path("admin/", admin.site.urls),
     path("api/me", api.Me.as_view(), name="api-me"),
-    path("healthz", oauth_views.healthz, name="healthz"),
-    path("ping", oauth_views.ping, name="ping"),
+    path("healthz", health.healthz, name="healthz"),
+    path("ping", health.ping, name="ping"),
     path("", RedirectView.as_view(pattern_name="accounts:home"), name="root"),
 ]
 

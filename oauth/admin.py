@@ -1,14 +1,14 @@
-"""The operators' panel: clients, grants, consents, signing keys and security events.
+"""The operators' panel: clients, grants, consents and signing keys.
 
-Thin shells over the services. No secret or token is ever shown, only hash prefixes; a client
-secret appears once, on the page that follows its creation or rotation.
+Thin shells over the services, which record the operator who acted. No secret or token is ever
+shown, only hash prefixes; a client secret appears once, on the page that follows its creation
+or rotation.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.db.models import Max, QuerySet
 from django.db.models.functions import Greatest
@@ -17,99 +17,22 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from authserver.admin_base import NulRefused
+from authserver.admin_base import NulRefused, ReadOnlyAdmin, operator
 
-from .clients import client_grants_revoke, client_register, client_secret_rotate, client_set_active
-from .events import Kind, Origin, event_record
-from .keys import signing_key_rotate
-from .models import (
-    Client,
-    Consent,
-    Grant,
-    GrantType,
-    RefreshToken,
-    SecurityEvent,
-    SigningKey,
-    validate_origins,
-    validate_redirect_uris,
+from .clients import (
+    client_grants_revoke,
+    client_register,
+    client_secret_rotate,
+    client_set_active,
+    client_update,
 )
-from .scopes import SCOPE_DESCRIPTIONS, scope_list, scope_string
-from .services import consent_withdraw, grant_revoke
+from .forms import ClientForm
+from .keys import signing_key_rotate
+from .models import Client, Consent, Grant, RefreshToken, SigningKey
+from .services import consent_withdraw, grants_revoke
 
 NEW_SECRETS = "_new_client_secrets"
-
-
-class LinesField(forms.CharField):
-    """One value per line, stored as a list."""
-
-    widget = forms.Textarea(attrs={"rows": 3, "cols": 80})
-
-    def __init__(self, *, check: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.check = check
-
-    def prepare_value(self, value: Any) -> Any:
-        return "\n".join(value) if isinstance(value, list) else value
-
-    def to_python(self, value: Any) -> list[str]:
-        text = super().to_python(value)
-        return [line.strip() for line in text.splitlines() if line.strip()]
-
-    def validate(self, value: list[str]) -> None:
-        if self.required and not value:
-            raise forms.ValidationError(self.error_messages["required"])
-        self.check(value)
-
-
-class ClientForm(forms.ModelForm):
-    redirect_uris = LinesField(
-        label=_("Redirect URIs"),
-        check=validate_redirect_uris,
-        error_messages={"required": _("Register at least one redirect URI.")},
-        help_text=_("One per line. https, or http on 127.0.0.1, [::1] or localhost only."),
-    )
-    allowed_origins = LinesField(
-        label=_("Allowed origins"),
-        check=validate_origins,
-        required=False,
-        help_text=_(
-            "Public clients in browsers: more origins (https://host[:port]) that may call the "
-            "token, revocation and userinfo endpoints. Those of the redirect URIs always may."
-        ),
-    )
-    allowed_scopes = forms.MultipleChoiceField(
-        label=_("Allowed scopes"),
-        choices=[(name, f"{name}: {text}") for name, text in SCOPE_DESCRIPTIONS.items()],
-        widget=forms.CheckboxSelectMultiple,
-    )
-    grant_types = forms.MultipleChoiceField(
-        label=_("Grant types"), choices=GrantType.choices, widget=forms.CheckboxSelectMultiple
-    )
-    logo_uri = forms.URLField(label=_("Logo URL"), required=False, assume_scheme="https")
-    homepage_uri = forms.URLField(label=_("Homepage"), required=False, assume_scheme="https")
-
-    class Meta:
-        model = Client
-        fields = [
-            "name", "client_type", "redirect_uris", "allowed_origins", "allowed_scopes",
-            "grant_types", "first_party", "introspect_any_token", "is_active",
-            "access_token_lifetime", "refresh_token_lifetime", "logo_uri", "homepage_uri",
-        ]  # fmt: skip
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.initial["allowed_scopes"] = scope_list(self.instance.allowed_scopes)
-
-    def clean_allowed_scopes(self) -> str:
-        return scope_string(self.cleaned_data["allowed_scopes"])
-
-    def clean_grant_types(self) -> list[str]:
-        chosen = self.cleaned_data["grant_types"]
-        if GrantType.AUTHORIZATION_CODE not in chosen:
-            raise forms.ValidationError(
-                _("The authorization code grant is how a client starts; it cannot be left out.")
-            )
-        return [value for value in GrantType.values if value in chosen]
+ROTATE_BUTTON = "_rotate_secret"
 
 
 @admin.register(Client)
@@ -133,6 +56,17 @@ class ClientAdmin(NulRefused, admin.ModelAdmin):
         (_("Shown to people"), {"fields": ["logo_uri", "homepage_uri", "created_at"]}),
     ]
 
+    def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:
+        """A new client has no client_id, secret or creation time yet: they are made when it is
+        saved (a client_id shown now would not be the one it gets)."""
+        if obj is not None:
+            return self.fieldsets
+        not_yet = {"client_id", "secret_fingerprint", "created_at"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in not_yet]})
+            for name, options in self.fieldsets
+        ]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Client]:
         return (
             super()
@@ -152,27 +86,21 @@ class ClientAdmin(NulRefused, admin.ModelAdmin):
     def secret_fingerprint(self, client: Client) -> str:
         if client.is_public:
             return str(_("none (public client)"))
+        if not client.secret_hash:
+            return str(_("none yet"))
         return f"sha256 {client.secret_hash[:8]}…"
 
     def save_model(self, request: HttpRequest, client: Client, form: Any, change: bool) -> None:
-        origin = Origin.of(request)
+        """Through the services: only what the form changed is written, and the operator who
+        acted is recorded. "Save and rotate the secret" rotates it once the changes are in."""
         if not change:
-            secret = client_register(client, origin=origin)
-            if secret is not None:
-                self.show_secret_once(request, client, secret)
-            return
-        changed = list(form.changed_data)
-        if client.is_public and client.secret_hash:
-            client.secret_hash = ""
-            changed.append("secret_hash")
-        # Only what the form changed: a secret rotated meanwhile must not be written over.
-        client.save(update_fields=changed or None)
-        if "is_active" in changed:
-            kind = Kind.CLIENT_ENABLED if client.is_active else Kind.CLIENT_DISABLED
-            event_record(kind, origin=origin, client_id=client.pk)
-        if not client.is_public and not client.secret_hash:
-            # Became confidential: it needs a secret.
-            self.show_secret_once(request, client, client_secret_rotate(client, origin=origin))
+            secret = client_register(client, **operator(request))
+        else:
+            secret = client_update(client, fields=list(form.changed_data), **operator(request))
+            if secret is None and ROTATE_BUTTON in request.POST and not client.is_public:
+                secret = client_secret_rotate(client, **operator(request))
+        if secret is not None:
+            self.show_secret_once(request, client, secret)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Registering a client hands out a secret: that takes the right to change clients."""
@@ -205,21 +133,20 @@ class ClientAdmin(NulRefused, admin.ModelAdmin):
     @admin.action(description=_("Disable selected clients"), permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset.filter(is_active=True):
-            client_set_active(client, False, origin=Origin.of(request))
+            client_set_active(client, False, **operator(request))
         self.message_user(request, _("Disabled: they can no longer obtain or refresh tokens."))
 
     @admin.action(description=_("Enable selected clients"), permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset.filter(is_active=False):
-            client_set_active(client, True, origin=Origin.of(request))
+            client_set_active(client, True, **operator(request))
         self.message_user(request, _("Enabled."))
 
     @admin.action(description=_("Rotate secret of selected clients"), permissions=["change"])
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet[Client]) -> Any:
         for client in queryset.filter(client_type=Client.Type.CONFIDENTIAL):
-            self.show_secret_once(
-                request, client, client_secret_rotate(client, origin=Origin.of(request))
-            )
+            secret = client_secret_rotate(client, **operator(request))
+            self.show_secret_once(request, client, secret)
         page = self.secrets_page(request)
         if page is None:
             self.message_user(request, _("Public clients have no secret."), messages.WARNING)
@@ -227,21 +154,8 @@ class ClientAdmin(NulRefused, admin.ModelAdmin):
 
     @admin.action(description=_("Revoke all grants of selected clients"), permissions=["change"])
     def revoke_grants(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
-        revoked = sum(client_grants_revoke(c, origin=Origin.of(request)) for c in queryset)
+        revoked = sum(client_grants_revoke(c, **operator(request)) for c in queryset)
         self.message_user(request, _("%(count)d grants revoked.") % {"count": revoked})
-
-
-class ReadOnlyAdmin(NulRefused, admin.ModelAdmin):
-    """Rows written by the flows: operators look, and act through actions only."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return [field.name for field in self.model._meta.fields] + list(self.readonly_fields)
 
 
 class RefreshTokenInline(admin.TabularInline):
@@ -286,13 +200,7 @@ class GrantAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Revoke selected grants"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[Grant]) -> None:
-        origin = Origin.of(request)
-        revoked = 0
-        for grant in queryset:
-            if grant_revoke(grant_id=grant.pk):
-                revoked += 1
-                event_record(Kind.GRANTS_REVOKED, origin=origin, user_id=grant.user_id,
-                             client_id=grant.client_id, grants=1)  # fmt: skip
+        revoked = grants_revoke(queryset, **operator(request))
         self.message_user(request, _("%(count)d grants revoked.") % {"count": revoked})
 
 
@@ -309,7 +217,7 @@ class ConsentAdmin(ReadOnlyAdmin):
     )
     def withdraw(self, request: HttpRequest, queryset: QuerySet[Consent]) -> None:
         for consent in queryset.select_related("user", "client"):
-            consent_withdraw(user=consent.user, client=consent.client, origin=Origin.of(request))
+            consent_withdraw(user=consent.user, client=consent.client, **operator(request))
         self.message_user(request, _("Withdrawn: these apps must ask again."))
 
 
@@ -329,27 +237,6 @@ class SigningKeyAdmin(ReadOnlyAdmin):
     )
     def rotate(self, request: HttpRequest, queryset: QuerySet[SigningKey]) -> None:
         for algorithm in sorted(set(queryset.values_list("algorithm", flat=True))):
-            activated, _retired = signing_key_rotate(algorithm=algorithm, origin=Origin.of(request))
+            activated, _retired = signing_key_rotate(algorithm=algorithm, **operator(request))
             self.message_user(request, _("%(algorithm)s: key %(kid)s is now active.") % {
                 "algorithm": algorithm, "kid": activated.kid})  # fmt: skip
-
-
-@admin.register(SecurityEvent)
-class SecurityEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "kind", "user", "client", "ip_address", "short_user_agent"]
-    list_filter = [
-        "kind",
-        ("user", admin.RelatedOnlyFieldListFilter),
-        ("client", admin.RelatedOnlyFieldListFilter),
-        "created_at",
-    ]
-    date_hierarchy = "created_at"
-    search_fields = ["user__username", "client__name", "ip_address"]
-    list_select_related = ["user", "client"]
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description=_("user agent"))
-    def short_user_agent(self, event: SecurityEvent) -> str:
-        return event.user_agent[:60]

@@ -13,7 +13,7 @@ In this project's Django REST framework views:
 
 A separate resource server uses the same module with only the public facts of this server in
 its settings: ISSUER, ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ALGORITHM and ACCESS_TOKEN_JWKS_URL
-(see jwks.py); it needs neither this server's database nor its models.
+(see infra/remote_jwks.py); it needs neither this server's database nor its models.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from .jwks import Key, verification_key
+from infra.remote_jwks import Key, remote_jwks
+
 from .scopes import scope_list
 
 ACCESS_TOKEN_TYPES = {"at+jwt", "application/at+jwt"}
@@ -45,6 +46,18 @@ MAX_ACCESS_TOKEN_LENGTH = 8192
 REALM = "api"
 # How far the clock of the instance that issued a token may run ahead of this one's.
 CLOCK_SKEW = 60
+
+
+def verification_key(kid: str) -> Key | None:
+    """The public key named `kid`: from ACCESS_TOKEN_JWKS_URL on a resource server that runs
+    apart, else from this server's own keys."""
+    url = getattr(settings, "ACCESS_TOKEN_JWKS_URL", "")
+    if url:
+        return remote_jwks(url).find(kid)
+    # Imported here, not at the top: a separate resource server has no signing-key models.
+    from .keys import verifying_key
+
+    return verifying_key(kid)
 
 
 class SkewTolerantClaimsValidator(JWTAccessTokenClaimsValidator):

@@ -7,12 +7,11 @@ other errors go back to the verified redirect_uri with `state` and `iss` (RFC 92
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidRequestError, UnsupportedResponseTypeError
@@ -23,34 +22,28 @@ from authlib.oidc.core.errors import (
     RequestURINotSupportedError,
 )
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
-from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import translation
-from django.utils.http import MAX_URL_LENGTH as MAX_RETURN_LENGTH  # the login page's `next`
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jws import extract_compact
 
-from accounts.signals import session_auth_time, session_credentials_time
+from infra.languages import speak_ui_locales
+from infra.origin import Origin
 
 from . import services
 from .discovery import PROMPT_VALUES
 from .errors import ResponseTypeUnsupported
-from .events import Origin
 from .keys import verifying_key
 from .models import Client
 from .scopes import SCOPE_DESCRIPTIONS, scope_list
 from .server import issuer_parameter, server
+from .sign_in import fresh_sign_in_required, session_auth_time, sign_in_demand, signed_in_again
 from .views import check_parameters, error_response
 
-# Added to the authorization URL when the person is sent to sign in again; see below.
-REAUTHENTICATION_PARAMETER = "login_required_after"
-REAUTHENTICATION_SALT = "oauth.authorize.reauthentication"
 CONSENT_FORM_FIELDS = {"csrfmiddlewaretoken", "decision"}
 # A request URL longer than this would not pass gunicorn (limit_request_line, 4094 bytes).
 MAX_URL_LENGTH = 4000
@@ -138,7 +131,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
         if user is None or (fresh_sign_in and not signed_in_again(request)):
             if "none" in prompts:
                 raise LoginRequiredError()
-            return sign_in(request, again=fresh_sign_in)
+            return sign_in_demand(request, again=fresh_sign_in)
         needs_consent = "consent" in prompts or not (
             client.first_party or services.consent_covers(user=user, client=client, scope=scope)
         )
@@ -187,20 +180,6 @@ def error_page(request: HttpRequest, error: OAuth2Error | None = None) -> HttpRe
     return response
 
 
-def fresh_sign_in_required(request: HttpRequest, prompts: set[str]) -> bool:
-    """prompt=login or select_account, or a max_age older than the last time the person
-    presented credentials (OIDC Core §3.1.2.1: a provider's one-click answer is no active
-    authentication)."""
-    if prompts & {"login", "select_account"}:
-        return True
-    max_age = request.GET.get("max_age")
-    if not max_age:
-        return False
-    if not max_age.isascii() or not max_age.isdigit() or len(max_age) > 10:
-        raise InvalidRequestError("max_age must be a number of seconds.")
-    return time.time() - (session_credentials_time(request) or 0.0) > int(max_age)
-
-
 def hinted_subject(request: HttpRequest, client: Client) -> str | None:
     """The `sub` of the `id_token_hint`: an id_token we signed for this client, expired or not.
     Checked, so that no client can ask about people it has no id_token of (whether the visitor
@@ -222,80 +201,6 @@ def hinted_subject(request: HttpRequest, client: Client) -> str | None:
     if claims.get("iss") != settings.ISSUER or client.client_id not in audiences:
         raise invalid
     return str(claims.get("sub"))
-
-
-def requested_ui_locales(path: str) -> str | None:
-    """The languages an authorization request (a login page's `next`) asks its pages in."""
-    return parse_qs(urlsplit(path).query).get("ui_locales", [None])[0]
-
-
-def speak_ui_locales(request: HttpRequest, ui_locales: str | None) -> None:
-    """Answer in the first of the client's preferred languages (OIDC Core §3.1.2.1) the pages
-    speak, if any, unless the person picked one with the language switcher: a preference gives
-    way to a choice."""
-    if supported_language(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)):
-        return
-    for tag in (ui_locales or "").split():
-        language = supported_language(tag)
-        if language is not None:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
-            return
-
-
-def supported_language(tag: str | None) -> str | None:
-    """The language of these pages that `tag` names, if any."""
-    try:
-        return translation.get_supported_language_variant(tag.lower()) if tag else None
-    except LookupError:
-        return None
-
-
-def demands_fresh_sign_in(path: str) -> bool:
-    """Whether a return path (a login page's `next`) is an authorization request that demands
-    a fresh sign-in: a provider that cannot ask for credentials again cannot satisfy it."""
-    return REAUTHENTICATION_PARAMETER in parse_qs(urlsplit(path).query)
-
-
-def sign_in(request: HttpRequest, *, again: bool) -> HttpResponse:
-    """To the login page, which returns here. When a fresh sign-in is demanded, the return URL
-    carries a signed note of when it was demanded: signing in afterwards satisfies it, coming
-    straight back does not, and it survives the new session that signing in starts."""
-    if not again:
-        return_path = request.get_full_path()
-    else:
-        params = request.GET.copy()
-        params.pop(REAUTHENTICATION_PARAMETER, None)
-        note = {"since": time.time(), "request": fingerprint(params.urlencode())}
-        params[REAUTHENTICATION_PARAMETER] = signing.dumps(note, salt=REAUTHENTICATION_SALT)
-        return_path = f"{request.path}?{params.urlencode()}"
-    if len(return_path) > MAX_RETURN_LENGTH:
-        # The login page would drop it, and the person would land on their account page.
-        raise InvalidRequestError("The request is too long to come back to after signing in.")
-    return redirect_to_login(return_path)
-
-
-def signed_in_again(request: HttpRequest) -> bool:
-    """Whether the person presented credentials after this request demanded it (see `sign_in`):
-    a provider's one-click answer to a sign-in started elsewhere does not count."""
-    params = request.GET.copy()
-    token = params.pop(REAUTHENTICATION_PARAMETER, [None])[0]
-    if not token:
-        return False
-    try:
-        note = signing.loads(token, salt=REAUTHENTICATION_SALT, max_age=3600)
-    except signing.BadSignature:
-        return False
-    since = note.get("since") if isinstance(note, dict) else None
-    return (
-        isinstance(since, float)
-        and note.get("request") == fingerprint(params.urlencode())
-        and (session_credentials_time(request) or 0.0) > since
-    )
-
-
-def fingerprint(query: str) -> str:
-    return hashlib.sha256(query.encode()).hexdigest()
 
 
 def host_for_people(uri: str) -> str:

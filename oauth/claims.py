@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from authlib.oidc.core import UserInfo
 
-from accounts.models import User
-
+from .people import Person
 from .scopes import scope_list
 
 
-def user_claims(user: User, scope: str) -> UserInfo:
+def user_claims(user: Person, scope: str) -> UserInfo:
     scopes = set(scope_list(scope))
     claims = UserInfo(sub=user.sub)
     if "profile" in scopes:

@@ -14,12 +14,14 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .events import NOWHERE, Kind, Origin, event_record
+from events.recording import Identifier, Kind, event_record
+from infra.origin import NOWHERE, Origin
+from infra.stamps import SharedStamp
+
 from .hashing import generate_secret, secret_hash
 from .models import Client
 from .scopes import scope_list, scope_string
 from .services import grants_end
-from .shared import SharedStamp
 
 # Visible ASCII: generated ids are URL-safe base64, hand-picked ones (demo-client) similar.
 CLIENT_ID_SHAPE = re.compile(r"[\x21-\x7e]{1,64}")
@@ -95,15 +97,21 @@ def announce_client_change() -> None:
     clients_forget()
 
 
-def client_register(client: Client, *, origin: Origin = NOWHERE) -> str | None:
+def client_register(
+    client: Client, *, origin: Origin = NOWHERE, actor_id: Identifier = None
+) -> str | None:
     """Store a new client, with a fresh secret if it is confidential. Returns the secret, which
-    exists only in this return value: only its hash is kept."""
+    exists only in this return value: only its hash is kept. `actor_id` is the operator who
+    registered it, if one did."""
     client.full_clean()
     client.allowed_scopes = scope_string(scope_list(client.allowed_scopes))
     secret = None if client.is_public else generate_secret()
     client.secret_hash = "" if secret is None else secret_hash(secret)
     client.save()
-    event_record(Kind.CLIENT_CREATED, origin=origin, client_id=client.pk, name=client.name)
+    event_record(
+        Kind.CLIENT_CREATED, origin=origin, client_id=client.pk, actor_id=actor_id,
+        name=client.name,
+    )  # fmt: skip
     return secret
 
 
@@ -128,27 +136,59 @@ def client_create(
     return client, client_register(client, origin=origin)
 
 
-def client_secret_rotate(client: Client, *, origin: Origin = NOWHERE) -> str:
+def client_update(
+    client: Client, *, fields: list[str], origin: Origin = NOWHERE, actor_id: Identifier = None
+) -> str | None:
+    """Save what an operator changed, and only that: a secret rotated meanwhile by someone
+    else must not be written over with the value this copy was read with. A client that became
+    public loses its secret; one that became confidential gets one, returned to be shown once."""
+    changed = [name for name in fields if name != "is_active"]
+    if client.is_public and client.secret_hash:
+        client.secret_hash = ""
+        changed.append("secret_hash")
+    if changed:
+        client.save(update_fields=changed)
+        event_record(
+            Kind.CLIENT_CHANGED, origin=origin, client_id=client.pk, actor_id=actor_id,
+            fields=sorted(changed),
+        )  # fmt: skip
+    if "is_active" in fields:
+        client_set_active(client, client.is_active, origin=origin, actor_id=actor_id)
+    if not client.is_public and not client.secret_hash:
+        return client_secret_rotate(client, origin=origin, actor_id=actor_id)
+    return None
+
+
+def client_secret_rotate(
+    client: Client, *, origin: Origin = NOWHERE, actor_id: Identifier = None
+) -> str:
     """A new secret for a confidential client; the old one stops working at once here and in
     every process within SHARED_CACHE_CHECK_INTERVAL seconds."""
     secret = generate_secret()
     client.secret_hash = secret_hash(secret)
     client.save(update_fields=["secret_hash"])
-    event_record(Kind.CLIENT_SECRET_ROTATED, origin=origin, client_id=client.pk)
+    event_record(Kind.CLIENT_SECRET_ROTATED, origin=origin, client_id=client.pk, actor_id=actor_id)
     return secret
 
 
-def client_set_active(client: Client, active: bool, *, origin: Origin = NOWHERE) -> None:
+def client_set_active(
+    client: Client, active: bool, *, origin: Origin = NOWHERE, actor_id: Identifier = None
+) -> None:
     """A disabled client can neither start a flow nor obtain or refresh tokens."""
     client.is_active = active
     client.save(update_fields=["is_active"])
     kind = Kind.CLIENT_ENABLED if active else Kind.CLIENT_DISABLED
-    event_record(kind, origin=origin, client_id=client.pk)
+    event_record(kind, origin=origin, client_id=client.pk, actor_id=actor_id)
 
 
-def client_grants_revoke(client: Client, *, origin: Origin = NOWHERE) -> int:
+def client_grants_revoke(
+    client: Client, *, origin: Origin = NOWHERE, actor_id: Identifier = None
+) -> int:
     """End every grant of the client, after an incident: all its refresh tokens stop working,
     and the codes it has not exchanged yet."""
     revoked = grants_end(client=client)
-    event_record(Kind.GRANTS_REVOKED, origin=origin, client_id=client.pk, grants=revoked)
+    event_record(
+        Kind.GRANTS_REVOKED, origin=origin, client_id=client.pk, actor_id=actor_id,
+        grants=revoked,
+    )  # fmt: skip
     return revoked

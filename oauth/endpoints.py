@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from . import services
 from .authentication import access_token_claims
+from .errors import limit_hit
 from .grants import CLIENT_AUTH_METHODS
 from .hashing import secret_hash
 from .models import Client, Grant, RefreshToken
-from .ratelimit import limit_hit
 
 
 @dataclass

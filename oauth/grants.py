@@ -14,13 +14,12 @@ from django.conf import settings
 from django.utils import timezone
 from joserfc.jwk import KeySet
 
-from accounts.models import User
-
 from . import services
 from .claims import user_claims
 from .hashing import generate_secret
 from .keys import active_signing_key
 from .models import AuthorizationCode, Client, RefreshToken
+from .people import Person
 from .scopes import scope_list
 from .tokens import AccessTokenGenerator
 
@@ -39,7 +38,7 @@ class GrantTokensMixin:
 
     def generate_token(
         self,
-        user: User | None = None,
+        user: Person | None = None,
         scope: str | None = None,
         grant_type: str | None = None,
         expires_in: int | None = None,
@@ -94,7 +93,7 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
         return services.code_find(code=code, client=client, origin=self.request.origin)
 
-    def authenticate_user(self, authorization_code: AuthorizationCode) -> User | None:
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Person | None:
         user = authorization_code.user
         return user if user.is_active else None
 
@@ -126,7 +125,7 @@ class RefreshTokenGrant(GrantTokensMixin, grants.RefreshTokenGrant):
         grant = self.request.refresh_token.grant
         return grant.id, int(grant.auth_time.timestamp())
 
-    def issue_token(self, user: User, refresh_token: RefreshToken) -> dict[str, Any]:
+    def issue_token(self, user: Person, refresh_token: RefreshToken) -> dict[str, Any]:
         """RFC 6749 §6: the grant's scope, or the part of it asked for. A scope that names
         nothing (blank) is an omitted one: authlib would pass it on, and the token would get
         the client's default scopes instead of what the person allowed."""
@@ -140,7 +139,7 @@ class RefreshTokenGrant(GrantTokensMixin, grants.RefreshTokenGrant):
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
         return services.refresh_token_find(refresh_token=refresh_token, origin=self.request.origin)
 
-    def authenticate_user(self, refresh_token: RefreshToken) -> User:
+    def authenticate_user(self, refresh_token: RefreshToken) -> Person:
         return refresh_token.grant.user
 
     def save_token(self, token: dict[str, Any]) -> None:
@@ -215,5 +214,5 @@ class OpenIDConnect(OpenIDCode):
             "exp": now + settings.ID_TOKEN_LIFETIME,
         }
 
-    def generate_user_info(self, user: User, scope: str) -> UserInfo:
+    def generate_user_info(self, user: Person, scope: str) -> UserInfo:
         return user_claims(user, scope)

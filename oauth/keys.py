@@ -25,11 +25,12 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from joserfc.jwk import ECKey, KeySet, RSAKey
 
-from .events import NOWHERE, Kind, Origin, event_record
-from .models import Client, SigningKey
-from .shared import SharedStamp
+from events.recording import Identifier, Kind, event_record
+from infra.origin import NOWHERE, Origin
+from infra.remote_jwks import Key
+from infra.stamps import SharedStamp
 
-Key = RSAKey | ECKey
+from .models import Client, SigningKey
 
 KEY_GENERATORS: dict[str, Callable[[], Key]] = {
     "RS256": lambda: RSAKey.generate_key(2048),
@@ -118,7 +119,7 @@ def signing_key_activate_first(*, algorithm: str) -> None:
 
 
 def signing_key_rotate(
-    *, algorithm: str, origin: Origin = NOWHERE
+    *, algorithm: str, origin: Origin = NOWHERE, actor_id: Identifier = None
 ) -> tuple[SigningKey, SigningKey | None]:
     """Activate the next key, retire the active one, and publish a new next key.
 
@@ -154,8 +155,9 @@ def signing_key_rotate(
         signing_key_create(algorithm=algorithm, state=SigningKey.State.NEXT)
     keys_changed()
     event_record(
-        Kind.KEY_ROTATED, origin=origin, algorithm=algorithm, activated=activated.kid,
-        retired=retired.kid if retired else None, unreadable_retired=passed_over,
+        Kind.KEY_ROTATED, origin=origin, actor_id=actor_id, algorithm=algorithm,
+        activated=activated.kid, retired=retired.kid if retired else None,
+        unreadable_retired=passed_over,
     )  # fmt: skip
     return activated, retired
 

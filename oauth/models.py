@@ -6,12 +6,10 @@ hashes (see hashing.py), and signing keys' private parts are encrypted (see keys
 
 from __future__ import annotations
 
-import re
 import secrets
 import unicodedata
 import uuid
 from datetime import datetime, timedelta
-from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,99 +18,18 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .hashing import secret_matches
+from .redirect_uris import origin_of, redirect_uri_matches, validate_origins, validate_redirect_uris
 from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string
 
-LOOPBACK_HOSTS = {"127.0.0.1", "::1"}
-LOCAL_HTTP_HOSTS = LOOPBACK_HOSTS | {"localhost"}
+# How clients authenticate (RFC 7591 §2's names): confidential ones with their secret, public
+# ones by naming themselves. Introspection is for confidential clients only.
+CONFIDENTIAL_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
+PUBLIC_AUTH_METHOD = "none"
+CLIENT_AUTH_METHODS = (*CONFIDENTIAL_AUTH_METHODS, PUBLIC_AUTH_METHOD)
 
 
 def generate_client_id() -> str:
     return secrets.token_urlsafe(18)
-
-
-def parsed_url(value: str) -> SplitResult | None:
-    """The parts of a URL, or None when it cannot be one (a malformed host or port)."""
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (raises ValueError on a malformed or out-of-range port)
-    except ValueError:
-        return None
-    return parts
-
-
-def validate_redirect_uris(value: object) -> None:
-    """Absolute https URIs, or http on a loopback host (RFC 8252 §7.3); no fragment, no wildcard
-    (RFC 6749 §3.1.2, RFC 9700 §4.1)."""
-    if not isinstance(value, list) or not value:
-        raise ValidationError(_("Register at least one redirect URI."))
-    for uri in value:
-        if not isinstance(uri, str):
-            raise ValidationError(_("Each redirect URI must be text."))
-        parts = parsed_url(uri)
-        if parts is None:
-            raise ValidationError(_("%(uri)s is not a valid URI."), params={"uri": uri})
-        if "*" in uri:
-            raise ValidationError(_("%(uri)s: wildcards are not allowed."), params={"uri": uri})
-        if parts.fragment or uri.endswith("#"):
-            raise ValidationError(_("%(uri)s: a fragment is not allowed."), params={"uri": uri})
-        if not parts.hostname or any(c.isspace() for c in uri):
-            raise ValidationError(_("%(uri)s is not an absolute URI."), params={"uri": uri})
-        if parts.username is not None or parts.password is not None:
-            # https://accounts.example.com@evil.example/ reads as the first host to people.
-            raise ValidationError(
-                _("%(uri)s: a user name or password is not allowed."), params={"uri": uri}
-            )
-        if parts.scheme == "https":
-            continue
-        if parts.scheme == "http" and parts.hostname in LOCAL_HTTP_HOSTS:
-            continue
-        raise ValidationError(
-            _("%(uri)s: use https (http only for 127.0.0.1, [::1] or localhost)."),
-            params={"uri": uri},
-        )
-
-
-def validate_origins(value: object) -> None:
-    """Origins for CORS: scheme, host and port only; https, or http on a loopback host."""
-    if not isinstance(value, list):
-        raise ValidationError(_("Origins must be a list."))
-    for origin in value:
-        parts = parsed_url(origin) if isinstance(origin, str) else None
-        if (
-            parts is None
-            or not parts.hostname
-            or parts.username is not None
-            or parts.path not in {"", "/"}
-            or parts.query
-            or parts.fragment
-            or "*" in origin
-            or not (
-                parts.scheme == "https"
-                or (parts.scheme == "http" and parts.hostname in LOCAL_HTTP_HOSTS)
-            )
-        ):
-            raise ValidationError(
-                _("%(origin)s is not an origin (https://host[:port]) this server accepts."),
-                params={"origin": origin},
-            )
-
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(uri: str) -> str | None:
-    """The origin as a browser sends it: scheme and host in lower case, the port only when it
-    is not the scheme's default, never user information."""
-    try:
-        parts = urlsplit(uri)
-        port = parts.port
-    except ValueError:
-        return None
-    if not parts.scheme or not parts.hostname:
-        return None
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    suffix = f":{port}" if port and port != DEFAULT_PORTS.get(parts.scheme) else ""
-    return f"{parts.scheme.lower()}://{host.lower()}{suffix}"
 
 
 def validate_scopes(value: str) -> None:
@@ -242,41 +159,14 @@ class Client(models.Model):
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.is_public:
-            return method == "none" and endpoint != "introspection"
-        return method in {"client_secret_basic", "client_secret_post"}
+            return method == PUBLIC_AUTH_METHOD and endpoint != "introspection"
+        return method in CONFIDENTIAL_AUTH_METHODS
 
     def check_response_type(self, response_type: str) -> bool:
         return response_type == "code" and GrantType.AUTHORIZATION_CODE in self.grant_types
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
-
-
-UNSEEN_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
-
-
-def redirect_uri_matches(requested: str, registered: str) -> bool:
-    """Exact, byte-for-byte match (RFC 9700 §4.1.3), except that a loopback redirect URI of a
-    native app may use any port (RFC 8252 §7.3)."""
-    if requested == registered:
-        return True
-    if UNSEEN_IN_URLS.search(requested):
-        return False  # urlsplit would drop them: the comparison would not be byte for byte
-    try:
-        asked, known = urlsplit(requested), urlsplit(registered)
-        asked_port, _known_port = asked.port, known.port
-    except ValueError:
-        return False
-    return (
-        known.scheme == "http"
-        and known.hostname in LOOPBACK_HOSTS
-        and asked.scheme == known.scheme
-        and asked.hostname == known.hostname
-        and asked_port is not None
-        and (asked.path, asked.query, asked.fragment) == (known.path, known.query, known.fragment)
-        and asked.username is None
-        and asked.password is None
-    )
 
 
 class GrantQuerySet(models.QuerySet["Grant"]):
@@ -479,45 +369,3 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.algorithm} {self.kid} ({self.state})"
-
-
-class SecurityEvent(models.Model):
-    """Something that happened that an operator may need to look at later. Never a secret."""
-
-    class Kind(models.TextChoices):
-        SIGN_IN = "sign_in", _("Signed in")
-        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
-        TOKENS_ISSUED = "tokens_issued", _("Tokens issued")
-        TOKENS_REFRESHED = "tokens_refreshed", _("Tokens refreshed")
-        REFRESH_TOKEN_REUSED = "refresh_token_reused", _("Refresh token reused")
-        CODE_REPLAYED = "code_replayed", _("Authorization code replayed")
-        CLIENT_CREATED = "client_created", _("Client created")
-        CLIENT_SECRET_ROTATED = "client_secret_rotated", _("Client secret rotated")
-        CLIENT_DISABLED = "client_disabled", _("Client disabled")
-        CLIENT_ENABLED = "client_enabled", _("Client enabled")
-        GRANTS_REVOKED = "grants_revoked", _("Grants revoked")
-        CONSENT_GRANTED = "consent_granted", _("Consent granted")
-        CONSENT_REVOKED = "consent_revoked", _("Consent revoked")
-        KEY_ROTATED = "key_rotated", _("Signing key rotated")
-        IDENTITY_LINKED = "identity_linked", _("Provider account linked")
-        IDENTITY_UNLINKED = "identity_unlinked", _("Provider account unlinked")
-        RATE_LIMITED = "rate_limited", _("Rate limit reached")
-
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-    client = models.ForeignKey(Client, null=True, blank=True, on_delete=models.SET_NULL)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        # For the admin's list by kind, newest first. (A plain index on `kind` would also
-        # bring a LIKE-pattern index that no query uses, maintained on every event.)
-        indexes = [models.Index(fields=["kind", "-created_at"], name="event_kind_recent")]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} at {self.created_at:%Y-%m-%d %H:%M:%S}"

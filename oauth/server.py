@@ -12,13 +12,14 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from infra.origin import Origin
+from infra.ratelimit import address_subject
+
 from .clients import active_client
 from .endpoints import IntrospectionEndpoint, RevocationEndpoint
-from .errors import plain
-from .events import Origin
+from .errors import limit_hit, plain
 from .grants import PKCE, AuthorizationCodeGrant, OpenIDConnect, RefreshTokenGrant
 from .models import Client, RefreshToken
-from .ratelimit import address_subject, limit_hit
 from .scopes import SUPPORTED_SCOPES, requested_scopes
 
 

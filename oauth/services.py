@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,10 +23,11 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import User
+from events.recording import Identifier, Kind, event_record, security_event
+from infra.origin import NOWHERE, Origin
+from infra.rows import insert
 
 from . import rows
-from .events import NOWHERE, Kind, Origin, event_record, security_event
 from .hashing import secret_hash
 from .models import (
     AuthorizationCode,
@@ -35,6 +37,7 @@ from .models import (
     RefreshToken,
     refresh_token_expiry,
 )
+from .people import Person
 from .scopes import scope_list, scope_string
 
 security_log = logging.getLogger("oauth.security")
@@ -56,7 +59,7 @@ def code_create(
     *,
     code: str,
     client: Client,
-    user: User,
+    user: Person,
     redirect_uri: str,
     scope: str,
     nonce: str,
@@ -65,7 +68,7 @@ def code_create(
     auth_time: int,
 ) -> AuthorizationCode:
     now = timezone.now()
-    return rows.insert(
+    return insert(
         AuthorizationCode(
             code_hash=secret_hash(code),
             client=client,
@@ -208,12 +211,28 @@ def grant_revoke(*, grant_id: uuid.UUID) -> bool:
     )
 
 
-def consent_covers(*, user: User, client: Client, scope: str) -> bool:
+def grants_revoke(
+    grants: Iterable[Grant], *, origin: Origin = NOWHERE, actor_id: Identifier = None
+) -> int:
+    """An operator ends these grants, after an incident: each one still live is revoked and
+    recorded."""
+    revoked = 0
+    for grant in grants:
+        if grant_revoke(grant_id=grant.pk):
+            revoked += 1
+            event_record(
+                Kind.GRANTS_REVOKED, origin=origin, user_id=grant.user_id,
+                client_id=grant.client_id, actor_id=actor_id, grants=1,
+            )  # fmt: skip
+    return revoked
+
+
+def consent_covers(*, user: Person, client: Client, scope: str) -> bool:
     consent = rows.consent(user.pk, client.pk)
     return consent is not None and consent.covers(scope)
 
 
-def consent_grant(*, user: User, client: Client, scope: str, origin: Origin = NOWHERE) -> Consent:
+def consent_grant(*, user: Person, client: Client, scope: str, origin: Origin = NOWHERE) -> Consent:
     """Remember that `user` allowed `client` these scopes, added to what was allowed before."""
     now = timezone.now()
     with transaction.atomic():
@@ -230,14 +249,17 @@ def consent_grant(*, user: User, client: Client, scope: str, origin: Origin = NO
     return consent
 
 
-def consent_withdraw(*, user: User, client: Client, origin: Origin = NOWHERE) -> int:
-    """A person cuts an app off: its grants end at once, so do the codes it holds but has not
-    exchanged yet, and consent is asked again next time."""
+def consent_withdraw(
+    *, user: Person, client: Client, origin: Origin = NOWHERE, actor_id: Identifier = None
+) -> int:
+    """A person cuts an app off (or an operator for them, `actor_id`): its grants end at once,
+    so do the codes it holds but has not exchanged yet, and consent is asked again next time."""
     revoked = grants_end(user=user, client=client)
     Consent.objects.filter(user=user, client=client).delete()
     event_record(
-        Kind.CONSENT_REVOKED, origin=origin, user_id=user.pk, client_id=client.pk, grants=revoked
-    )
+        Kind.CONSENT_REVOKED, origin=origin, user_id=user.pk, client_id=client.pk,
+        actor_id=actor_id, grants=revoked,
+    )  # fmt: skip
     return revoked
 
 

@@ -16,24 +16,22 @@ from urllib.parse import unquote
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
 from authlib.oauth2.rfc6750 import InvalidTokenError
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from infra.origin import Origin
+from infra.ratelimit import address_subject
+
 from .authentication import access_token_claims, bearer_token
 from .claims import user_claims
 from .cors import for_client_origins, public_document
 from .discovery import server_metadata
-from .errors import GrantTypeUnsupported, ScopeMissing
-from .events import Origin
+from .errors import GrantTypeUnsupported, ScopeMissing, limit_hit
 from .keys import published_jwks
 from .models import Grant, GrantType
-from .ratelimit import address_subject, limit_hit
 from .scopes import scope_list
 from .server import server
 
@@ -187,29 +185,3 @@ def openid_configuration(request: HttpRequest) -> HttpResponse:
 @cache_control(public=True, max_age=3600)
 def oauth_authorization_server(request: HttpRequest) -> HttpResponse:
     return JsonResponse(server_metadata(openid=False))
-
-
-@require_GET
-def ping(request: HttpRequest) -> HttpResponse:
-    """Liveness without touching the database; also the floor that `make bench` measures."""
-    return JsonResponse({"status": "ok"})
-
-
-@require_GET
-@cache_control(no_store=True)
-def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers: the process answers, and so do its database and its shared cache
-    (rate limits, sessions and key rotation all go through Redis)."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as error:  # any database failure means: take me out of rotation
-        return JsonResponse({"status": "unavailable", "database": type(error).__name__}, status=503)
-    if settings.REDIS_URL:
-        try:
-            cache.client().ping()  # type: ignore[attr-defined]
-        except Exception as error:  # likewise
-            return JsonResponse(
-                {"status": "unavailable", "cache": type(error).__name__}, status=503
-            )
-    return JsonResponse({"status": "ok"})

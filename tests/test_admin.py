@@ -15,8 +15,9 @@ from django.db import connection
 from django.test import Client as HttpClient
 
 from accounts.models import User
+from events.models import SecurityEvent
 from oauth.hashing import secret_matches
-from oauth.models import Client, Grant, SecurityEvent, SigningKey
+from oauth.models import Client, Grant, SigningKey
 from tests.conftest import PASSWORD, HttpsClient, RegisteredClient, basic_auth
 
 SECRET = re.compile(r'<code class="client-secret">([^<]+)</code>')
@@ -287,13 +288,14 @@ def test_security_events_are_read_only_and_filterable(
     exchange(confidential_client)
     event = SecurityEvent.objects.filter(kind="tokens_issued").get()
 
-    listing = operator.get("/admin/oauth/securityevent/?kind__exact=tokens_issued").content.decode()
-    detail = operator.get(f"/admin/oauth/securityevent/{event.pk}/change/")
+    listing = operator.get("/admin/events/securityevent/?kind__exact=tokens_issued")
+    listing = listing.content.decode()
+    detail = operator.get(f"/admin/events/securityevent/{event.pk}/change/")
 
     assert "Tokens issued" in listing
     assert detail.status_code == HTTPStatus.OK
     assert 'name="_save"' not in detail.content.decode()
-    assert operator.get("/admin/oauth/securityevent/add/").status_code == HTTPStatus.FORBIDDEN
+    assert operator.get("/admin/events/securityevent/add/").status_code == HTTPStatus.FORBIDDEN
 
 
 def test_only_staff_reach_the_admin(signed_in: HttpClient) -> None:
@@ -372,7 +374,7 @@ def test_the_admin_signs_in_only_through_the_form_with_the_limits(
 @pytest.mark.parametrize(
     "path",
     [
-        "/admin/oauth/securityevent/?kind=%00",
+        "/admin/events/securityevent/?kind=%00",
         "/admin/oauth/client/?client_type__exact=%00",
         "/admin/accounts/socialidentity/?provider__exact=%00",
         "/admin/oauth/grant/?client__id__exact=1&%00=x",

@@ -279,7 +279,7 @@ def test_no_page_breaks_its_content_security_policy(
         "/admin/oauth/client/",
         "/admin/oauth/client/add/",
         f"/admin/oauth/client/{client.model.pk}/change/",
-        "/admin/oauth/securityevent/",
+        "/admin/events/securityevent/",
         "/oauth/authorize?client_id=unknown",
         "/demo/",
     ]

@@ -106,7 +106,7 @@ def wait_until_up(url: str) -> None:
         try:
             if requests.get(f"{url}/ping", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or its worker still booting
             pass
         time.sleep(0.2)
     raise AssertionError(f"{url} did not start")

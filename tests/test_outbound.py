@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from oauth.outbound import MAX_BODY, AnswerTooLarge, bounded_get
+from infra.outbound import MAX_BODY, AnswerTooLarge, bounded_get
 
 
 class Answers(BaseHTTPRequestHandler):

@@ -16,7 +16,7 @@ import time_machine
 from django.test import Client as HttpClient
 
 from accounts.models import User
-from oauth.models import SecurityEvent
+from events.models import SecurityEvent
 from tests.conftest import PASSWORD, HttpsClient, RegisteredClient, basic_auth
 from tests.test_upstream_login import sign_in_with, signed_in_user
 
@@ -354,7 +354,7 @@ def test_a_counter_lives_only_as_long_as_its_window(limits: Any, settings: Any) 
     """Counters must not pile up in the shared store: each expires with its window."""
     from django.core.cache import cache
 
-    from oauth.ratelimit import _window, rate_hit
+    from infra.ratelimit import _window, rate_hit
 
     rate_hit("token_client", "a-client")
     key, _, seconds = _window("token_client", "a-client")

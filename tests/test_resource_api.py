@@ -22,7 +22,7 @@ from joserfc import jws, jwt
 from joserfc.jwk import RSAKey
 
 from accounts.models import User
-from oauth import jwks
+from infra import remote_jwks as jwks
 from oauth.keys import active_signing_key, key_ring
 from tests.conftest import RegisteredClient
 

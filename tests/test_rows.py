@@ -15,10 +15,12 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from accounts.models import User
+from events.models import SecurityEvent
+from events.recording import Kind, security_event
+from infra import rows as infra_rows
 from oauth import rows, services
-from oauth.events import Kind, security_event
 from oauth.hashing import generate_secret, secret_hash
-from oauth.models import AuthorizationCode, Consent, Grant, RefreshToken, SecurityEvent
+from oauth.models import AuthorizationCode, Consent, Grant, RefreshToken
 from tests.conftest import RegisteredClient
 
 
@@ -54,10 +56,10 @@ def test_an_inserted_row_is_the_row_save_would_write(code: AuthorizationCode) ->
 
 
 def test_a_person_is_read_as_the_orm_reads_them(user: User) -> None:
-    found = rows.user(str(user.pk))
+    found = infra_rows.one(User, id=str(user.pk))
 
     assert found is not None and model_to_dict(found) == model_to_dict(user)
-    assert rows.user(str(uuid.uuid4())) is None
+    assert infra_rows.one(User, id=str(uuid.uuid4())) is None
 
 
 def test_a_consent_is_read_as_the_orm_reads_it(

@@ -14,7 +14,8 @@ from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from oauth.models import Grant, SecurityEvent
+from events.models import SecurityEvent
+from oauth.models import Grant
 from tests.conftest import PASSWORD, RegisteredClient, authorize_url, query
 
 

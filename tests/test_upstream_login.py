@@ -19,7 +19,7 @@ from django.db import connection
 from django.test import Client as HttpClient
 
 from accounts.models import SocialIdentity, User
-from oauth.models import SecurityEvent
+from events.models import SecurityEvent
 from tests.conftest import PASSWORD, HttpsClient, RegisteredClient, authorize_url, query
 
 PROVIDERS = ["google", "naver", "kakao"]

@@ -21,8 +21,8 @@ from django.utils.functional import Promise
 from joserfc import jwt
 from joserfc.errors import JoseError
 
-from oauth.jwks import remote_jwks
-from oauth.outbound import AnswerTooLarge, Bounded, bounded_get
+from infra.outbound import AnswerTooLarge, Bounded, bounded_get
+from infra.remote_jwks import remote_jwks
 
 log = logging.getLogger("accounts.upstream")
 
@@ -112,7 +112,7 @@ def authorization_error(error: str | None) -> UpstreamError:
 
 
 class UpstreamSession(Bounded, OAuth2Session):
-    """authlib's client, its answers bounded in time and size (oauth/outbound.py)."""
+    """authlib's client, its answers bounded in time and size (infra/outbound.py)."""
 
 
 class Provider:

@@ -3,6 +3,7 @@
 import django.db.models.deletion
 import django.utils.timezone
 import oauth.models
+import oauth.redirect_uris
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -25,7 +26,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100, unique=True)),
                 ('client_type', models.CharField(choices=[('confidential', 'Confidential (has a secret)'), ('public', 'Public (no secret, PKCE required)')], default='confidential', max_length=12)),
                 ('secret_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('redirect_uris', models.JSONField(default=list, validators=[oauth.models.validate_redirect_uris])),
+                ('redirect_uris', models.JSONField(default=list, validators=[oauth.redirect_uris.validate_redirect_uris])),
                 ('allowed_scopes', models.CharField(default='openid profile email', max_length=200, validators=[oauth.models.validate_scopes])),
                 ('grant_types', models.JSONField(default=oauth.models.default_grant_types)),
                 ('first_party', models.BooleanField(default=False, help_text='First-party clients are trusted: people are not asked to consent.')),

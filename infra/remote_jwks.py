@@ -1,12 +1,12 @@
-"""Verification keys for access tokens, from this server's key ring or from a JWKS URL.
+"""Public keys published by another server as a JWK Set (RFC 7517): an upstream provider's, for
+its id_tokens, or this server's, for a resource server that runs apart from it.
 
-A resource server that runs apart from this server sets ACCESS_TOKEN_JWKS_URL. The keys are
-fetched when first needed and kept in memory for as long as the JWKS response's Cache-Control
-allows (five minutes when it says nothing, an hour at most), so that a key the issuer stops
-publishing (retired, or withdrawn after a compromise) stops being trusted here too. A token that
-names an unknown `kid` makes them fetched early. Either way at most once a minute, so garbage
-tokens cannot turn into a flood of requests to the JWKS; and a failed fetch keeps the keys held
-(the issuer's outage must not stop the API) until the next try.
+The keys are fetched when first needed and kept in memory for as long as the JWKS response's
+Cache-Control allows (five minutes when it says nothing, an hour at most), so that a key the
+issuer stops publishing (retired, or withdrawn after a compromise) stops being trusted here too.
+A token that names an unknown `kid` makes them fetched early. Either way at most once a minute,
+so garbage tokens cannot turn into a flood of requests to the JWKS; and a failed fetch keeps the
+keys held (the issuer's outage must not stop the API) until the next try.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import time
 from typing import Any
 
 import requests
-from django.conf import settings
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, RSAKey
 
@@ -118,14 +117,3 @@ def remote_jwks(url: str) -> RemoteJWKS:
         if url not in _remote:
             _remote[url] = RemoteJWKS(url)
         return _remote[url]
-
-
-def verification_key(kid: str) -> Key | None:
-    """The public key named `kid`, or None."""
-    url = getattr(settings, "ACCESS_TOKEN_JWKS_URL", "")
-    if url:
-        return remote_jwks(url).find(kid)
-    # Imported here, not at the top: a separate resource server has no signing-key models.
-    from .keys import verifying_key
-
-    return verifying_key(kid)

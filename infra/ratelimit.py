@@ -14,9 +14,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.dispatch import Signal
 
-from .errors import TooManyRequests
-from .events import NOWHERE, Kind, Origin, event_record
+from .origin import NOWHERE, Origin
+
+# Sent on the first refusal of a window (sender: the limit's name; origin: the request's), so
+# that an attack writes one security event per window, not one per request (events/).
+rate_limited = Signal()
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def rate_hit(limit: str, subject: str, *, origin: Origin = NOWHERE) -> Verdict:
     if used <= count:
         return Verdict(True)
     if used == count + 1:
-        event_record(Kind.RATE_LIMITED, origin=origin, limit=limit)
+        rate_limited.send(sender=limit, origin=origin)
     return Verdict(False, _retry_after(seconds))
 
 
@@ -84,13 +88,6 @@ def rate_give_back(limit: str, subject: str) -> None:
 def rate_reset(limit: str, subject: str) -> None:
     key, _, _ = _window(limit, subject)
     cache.delete(key)
-
-
-def limit_hit(limit: str, subject: str, origin: Origin = NOWHERE) -> None:
-    """Count one against `limit`; over it, the protocol's 429 (TooManyRequests)."""
-    verdict = rate_hit(limit, subject, origin=origin)
-    if not verdict.allowed:
-        raise TooManyRequests(verdict.retry_after)
 
 
 def address_subject(ip_address: str | None) -> str:

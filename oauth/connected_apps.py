@@ -1,24 +1,20 @@
-"""The apps a person has let act for them, and cutting one off (accounts/apps/)."""
+"""The apps a person has let act for them, and cutting one off: for the person's own page
+(accounts/apps/)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
-from oauth.clients import CLIENT_ID_SHAPE
-from oauth.events import Origin
-from oauth.models import Client, Consent, Grant
-from oauth.scopes import SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES, scope_list
-from oauth.services import consent_withdraw
+from infra.origin import NOWHERE, Origin
+
+from .clients import CLIENT_ID_SHAPE
+from .models import Client, Consent, Grant
+from .people import Person
+from .scopes import SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES, scope_list
+from .services import consent_withdraw
 
 
 @dataclass
@@ -41,7 +37,7 @@ class ConnectedApp:
         return [str(SCOPE_DESCRIPTIONS[s]) for s in SUPPORTED_SCOPES if s in self.scopes]
 
 
-def connected_apps(user: User) -> list[ConnectedApp]:
+def connected_apps(user: Person) -> list[ConnectedApp]:
     """Apps with consent or a live grant, with what they may do and when they last did."""
     apps: dict[int, ConnectedApp] = {}
     for consent in Consent.objects.filter(user=user).select_related("client"):
@@ -62,18 +58,14 @@ def connected_apps(user: User) -> list[ConnectedApp]:
     return sorted(apps.values(), key=lambda app: app.client.name.lower())
 
 
-@require_GET
-@login_required
-def apps_page(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/apps.html", {"apps": connected_apps(request.user)})
-
-
-@require_POST
-@login_required
-def revoke_access(request: HttpRequest, client_id: str) -> HttpResponse:
+def connected_app_disconnect(
+    *, user: Person, client_id: str, origin: Origin = NOWHERE
+) -> Client | None:
+    """Cut an app off: its grants and codes end at once and consent is asked again next time.
+    None when no app has this client_id."""
     if not CLIENT_ID_SHAPE.fullmatch(client_id):
-        raise Http404  # a NUL, say, must not reach the database
-    client = get_object_or_404(Client, client_id=client_id)
-    consent_withdraw(user=request.user, client=client, origin=Origin.of(request))
-    messages.success(request, _("%(app)s can no longer act for you.") % {"app": client.name})
-    return redirect("accounts:apps")
+        return None  # a NUL, say, must not reach the database
+    client = Client.objects.filter(client_id=client_id).first()
+    if client is not None:
+        consent_withdraw(user=user, client=client, origin=origin)
+    return client

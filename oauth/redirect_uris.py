@@ -1,0 +1,127 @@
+"""The rules for the URIs a client registers: redirect URIs (RFC 6749 §3.1.2, RFC 9700 §4.1,
+RFC 8252 §7.3 for native apps on loopback) and the origins of browser apps (CORS), and how a
+requested redirect_uri is matched against them.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import SplitResult, urlsplit
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+LOOPBACK_HOSTS = {"127.0.0.1", "::1"}
+LOCAL_HTTP_HOSTS = LOOPBACK_HOSTS | {"localhost"}
+
+
+def parsed_url(value: str) -> SplitResult | None:
+    """The parts of a URL, or None when it cannot be one (a malformed host or port)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError on a malformed or out-of-range port)
+    except ValueError:
+        return None
+    return parts
+
+
+def validate_redirect_uris(value: object) -> None:
+    """Absolute https URIs, or http on a loopback host (RFC 8252 §7.3); no fragment, no wildcard
+    (RFC 6749 §3.1.2, RFC 9700 §4.1)."""
+    if not isinstance(value, list) or not value:
+        raise ValidationError(_("Register at least one redirect URI."))
+    for uri in value:
+        if not isinstance(uri, str):
+            raise ValidationError(_("Each redirect URI must be text."))
+        parts = parsed_url(uri)
+        if parts is None:
+            raise ValidationError(_("%(uri)s is not a valid URI."), params={"uri": uri})
+        if "*" in uri:
+            raise ValidationError(_("%(uri)s: wildcards are not allowed."), params={"uri": uri})
+        if parts.fragment or uri.endswith("#"):
+            raise ValidationError(_("%(uri)s: a fragment is not allowed."), params={"uri": uri})
+        if not parts.hostname or any(c.isspace() for c in uri):
+            raise ValidationError(_("%(uri)s is not an absolute URI."), params={"uri": uri})
+        if parts.username is not None or parts.password is not None:
+            # https://accounts.example.com@evil.example/ reads as the first host to people.
+            raise ValidationError(
+                _("%(uri)s: a user name or password is not allowed."), params={"uri": uri}
+            )
+        if parts.scheme == "https":
+            continue
+        if parts.scheme == "http" and parts.hostname in LOCAL_HTTP_HOSTS:
+            continue
+        raise ValidationError(
+            _("%(uri)s: use https (http only for 127.0.0.1, [::1] or localhost)."),
+            params={"uri": uri},
+        )
+
+
+def validate_origins(value: object) -> None:
+    """Origins for CORS: scheme, host and port only; https, or http on a loopback host."""
+    if not isinstance(value, list):
+        raise ValidationError(_("Origins must be a list."))
+    for origin in value:
+        parts = parsed_url(origin) if isinstance(origin, str) else None
+        if (
+            parts is None
+            or not parts.hostname
+            or parts.username is not None
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+            or "*" in origin
+            or not (
+                parts.scheme == "https"
+                or (parts.scheme == "http" and parts.hostname in LOCAL_HTTP_HOSTS)
+            )
+        ):
+            raise ValidationError(
+                _("%(origin)s is not an origin (https://host[:port]) this server accepts."),
+                params={"origin": origin},
+            )
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(uri: str) -> str | None:
+    """The origin as a browser sends it: scheme and host in lower case, the port only when it
+    is not the scheme's default, never user information."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    suffix = f":{port}" if port and port != DEFAULT_PORTS.get(parts.scheme) else ""
+    return f"{parts.scheme.lower()}://{host.lower()}{suffix}"
+
+
+UNSEEN_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
+
+
+def redirect_uri_matches(requested: str, registered: str) -> bool:
+    """Exact, byte-for-byte match (RFC 9700 §4.1.3), except that a loopback redirect URI of a
+    native app may use any port (RFC 8252 §7.3)."""
+    if requested == registered:
+        return True
+    if UNSEEN_IN_URLS.search(requested):
+        return False  # urlsplit would drop them: the comparison would not be byte for byte
+    try:
+        asked, known = urlsplit(requested), urlsplit(registered)
+        asked_port, _known_port = asked.port, known.port
+    except ValueError:
+        return False
+    return (
+        known.scheme == "http"
+        and known.hostname in LOOPBACK_HOSTS
+        and asked.scheme == known.scheme
+        and asked.hostname == known.hostname
+        and asked_port is not None
+        and (asked.path, asked.query, asked.fragment) == (known.path, known.query, known.fragment)
+        and asked.username is None
+        and asked.password is None
+    )
