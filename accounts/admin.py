@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from authserver.admin_base import NulRefused
 
@@ -24,7 +25,10 @@ class SocialIdentityInline(admin.TabularInline):
 @admin.register(User)
 class AccountAdmin(NulRefused, UserAdmin):
     list_display = ("username", "email", "email_verified", "is_staff", "is_active")
-    fieldsets = (*UserAdmin.fieldsets, ("Email", {"fields": ("email_verified",)}))
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        (_("Name and email"), {"fields": ("name", "email_verified")}),
+    )
     inlines = [SocialIdentityInline]
 
 

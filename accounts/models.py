@@ -15,6 +15,11 @@ class User(AbstractUser):
     """A person. The random UUID is the OpenID Connect `sub`: stable, and reveals no count."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # A whole name as written, where it cannot be split into given and family names (Naver and
+    # Kakao give one string; 홍길동 has no space to split at).
+    name = models.CharField(
+        _("name"), max_length=255, blank=True, help_text=_("The whole name, as it is written.")
+    )
     email_verified = models.BooleanField(
         default=False, help_text="Whether this server has confirmed that the email is theirs."
     )
@@ -26,6 +31,9 @@ class User(AbstractUser):
                 Lower("email"), condition=~models.Q(email=""), name="user_email_unique_ci"
             ),
         ]
+
+    def get_full_name(self) -> str:
+        return self.name or super().get_full_name()
 
     @property
     def sub(self) -> str:

@@ -129,7 +129,9 @@ def _user_create(profile: Profile) -> User:
         username=_free_username(profile),
         email=printable(profile.email, 254) if holder is None else "",
         email_verified=holder is None and profile.email_verified,
-        first_name=printable(profile.name, 150),
+        name=printable(profile.name, 255),
+        first_name=printable(profile.given_name, 150),
+        last_name=printable(profile.family_name, 150),
     )
     user.set_unusable_password()
     user.save()

@@ -89,7 +89,7 @@ def development_secret_key(path: Path) -> str:
 
 
 def issuer_from_env(debug: bool) -> str:
-    issuer = os.environ.get("ISSUER", "").strip()
+    issuer = env_str("ISSUER")
     if not issuer:
         if debug:
             return "http://127.0.0.1:8000"
@@ -129,7 +129,7 @@ def host_pattern(hostname: str | None) -> str:
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -208,7 +208,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
         DATABASES = {
@@ -231,7 +231,7 @@ else:
         }
     }
 
-REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
     raise ImproperlyConfigured(
         "REDIS_URL must be a redis://, rediss:// or unix:// URL, such as "
@@ -321,11 +321,11 @@ SIGNING_ALGORITHMS = ("RS256", "ES256")
 ACCESS_TOKEN_ALGORITHM = env_choice("ACCESS_TOKEN_ALGORITHM", "RS256", SIGNING_ALGORITHMS)
 ID_TOKEN_ALGORITHM = env_choice("ID_TOKEN_ALGORITHM", "RS256", SIGNING_ALGORITHMS)
 # The `aud` of access tokens: the identifier of the resource servers that accept them.
-ACCESS_TOKEN_AUDIENCE = os.environ.get("ACCESS_TOKEN_AUDIENCE", "").strip() or ISSUER
+ACCESS_TOKEN_AUDIENCE = env_str("ACCESS_TOKEN_AUDIENCE", ISSUER)
 # A resource server running apart from this server verifies tokens with keys from this URL.
-ACCESS_TOKEN_JWKS_URL = os.environ.get("ACCESS_TOKEN_JWKS_URL", "").strip()
+ACCESS_TOKEN_JWKS_URL = env_str("ACCESS_TOKEN_JWKS_URL")
 # Encrypts signing keys' private parts at rest; derived from SECRET_KEY when unset.
-SIGNING_KEY_ENCRYPTION_KEY = os.environ.get("SIGNING_KEY_ENCRYPTION_KEY", "").strip()
+SIGNING_KEY_ENCRYPTION_KEY = env_str("SIGNING_KEY_ENCRYPTION_KEY")
 # How often a process asks the shared cache whether signing keys or clients changed.
 SHARED_CACHE_CHECK_INTERVAL = env_int("SHARED_CACHE_CHECK_INTERVAL", 5)
 
@@ -367,8 +367,8 @@ KAKAO_TOKEN_URL = env_str("KAKAO_TOKEN_URL", "https://kauth.kakao.com/oauth/toke
 KAKAO_PROFILE_URL = env_str("KAKAO_PROFILE_URL", "https://kapi.kakao.com/v2/user/me")
 KAKAO_JWKS_URL = env_str("KAKAO_JWKS_URL", "https://kauth.kakao.com/.well-known/jwks.json")
 KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
-# Seconds to wait for a provider before giving up (at most 10).
-UPSTREAM_TIMEOUT = min(env_int("UPSTREAM_TIMEOUT", 10), 10)
+# Seconds to wait for a provider before giving up (at most 10: a worker thread waits meanwhile).
+UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 

@@ -7,11 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
-from .grants import CLIENT_AUTH_METHODS
-from .models import GrantType
+from .models import CLIENT_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS, GrantType
 from .scopes import SUPPORTED_SCOPES
-
-CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 # OIDC Core §3.1.2.1, select_account answered by the sign-in page (where another account can be
 # chosen).
@@ -34,9 +31,9 @@ def server_metadata(*, openid: bool) -> dict[str, Any]:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": list(GrantType.values),
-        "token_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": CLIENT_AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
         "ui_locales_supported": [code for code, _ in settings.LANGUAGES],

@@ -20,9 +20,8 @@ from django.utils import timezone
 from . import services
 from .authentication import access_token_claims
 from .errors import limit_hit
-from .grants import CLIENT_AUTH_METHODS
 from .hashing import secret_hash
-from .models import Client, Grant, RefreshToken
+from .models import CLIENT_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS, Client, Grant, RefreshToken
 
 
 @dataclass
@@ -112,7 +111,7 @@ class TokenHintIsAHint:
 
 
 class RevocationEndpoint(TokenHintIsAHint, BaseRevocationEndpoint):
-    CLIENT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    CLIENT_AUTH_METHODS = list(CLIENT_AUTH_METHODS)
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> PresentedToken | None:
         return presented_token(token_string, token_type_hint)
@@ -124,7 +123,7 @@ class RevocationEndpoint(TokenHintIsAHint, BaseRevocationEndpoint):
 class IntrospectionEndpoint(TokenHintIsAHint, BaseIntrospectionEndpoint):
     """Confidential clients may introspect their own tokens; resource servers, any token."""
 
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    CLIENT_AUTH_METHODS = list(CONFIDENTIAL_AUTH_METHODS)
 
     def authenticate_endpoint_client(self, request: Any) -> Client:
         """Counted against the client's rate limit once it has authenticated."""

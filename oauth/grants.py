@@ -18,12 +18,10 @@ from . import services
 from .claims import user_claims
 from .hashing import generate_secret
 from .keys import active_signing_key
-from .models import AuthorizationCode, Client, RefreshToken
+from .models import CLIENT_AUTH_METHODS, AuthorizationCode, Client, RefreshToken
 from .people import Person
 from .scopes import scope_list
 from .tokens import AccessTokenGenerator
-
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
 class GrantTokensMixin:
@@ -59,7 +57,7 @@ class GrantTokensMixin:
 class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
     """RFC 6749 §4.1. The authorize view sets `request.auth_time` before a code is issued."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = list(CLIENT_AUTH_METHODS)
 
     def grant_identity(self) -> tuple[uuid.UUID, int | None]:
         if not hasattr(self.request, "grant_id"):
@@ -118,7 +116,7 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
 class RefreshTokenGrant(GrantTokensMixin, grants.RefreshTokenGrant):
     """RFC 6749 §6 with rotation: every use returns a new refresh token (RFC 9700 §4.14.2)."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = CLIENT_AUTH_METHODS
+    TOKEN_ENDPOINT_AUTH_METHODS = list(CLIENT_AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def grant_identity(self) -> tuple[uuid.UUID, int | None]:

@@ -70,7 +70,49 @@ def world(
     client = make_client(name="Fuzzed app")
     browser = HttpsClient()
     browser.force_login(user)
-    return {"browser": browser, "client": client, "before": snapshot()}
+    return {"browser": browser, "client": client, "user": user, "before": snapshot()}
+
+
+def assert_only_what_allowing_makes(
+    before: list[Any], after: list[Any], user: User, client: Client
+) -> None:
+    """An allowed request issues codes to its client for its person and remembers (or widens)
+    that person's consent to it; no other row may come, go or change."""
+    for model, old, new in zip(MODELS, before, after, strict=True):
+        gone = [row for row in old if row not in new]
+        came = [row for row in new if row not in old]
+        if model not in (AuthorizationCode, Consent):
+            assert not gone and not came, model
+            continue
+        assert all((row["client_id"], row["user_id"]) == (client.pk, user.pk) for row in came)
+        if model is AuthorizationCode:
+            assert not gone, model
+        else:  # widened: the same row, more scopes
+            assert {row["id"] for row in gone} <= {row["id"] for row in came}, model
+
+
+def test_the_check_of_an_allowed_request_catches_anything_more(
+    user: User, make_client: Callable[..., RegisteredClient]
+) -> None:
+    """A fuzzer's check must be able to fail: a grant, another person's code, or a changed
+    client after an allowed request are caught."""
+    client = make_client().model
+    before = snapshot()
+    code = {"id": 1, "client_id": client.pk, "user_id": user.pk}
+    honest = [rows + ([code] if model is AuthorizationCode else []) for model, rows in
+              zip(MODELS, before, strict=True)]  # fmt: skip
+    assert_only_what_allowing_makes(before, honest, user, client)
+
+    for model, row in [
+        (Grant, {"id": "g", "client_id": client.pk, "user_id": user.pk}),
+        (AuthorizationCode, {"id": 2, "client_id": client.pk, "user_id": "someone else"}),
+        (Client, {**before[MODELS.index(Client)][0], "first_party": True}),
+    ]:
+        index = MODELS.index(model)
+        tampered = [list(rows) for rows in honest]
+        tampered[index] = [r for r in tampered[index] if r.get("id") != row["id"]] + [row]
+        with pytest.raises(AssertionError):
+            assert_only_what_allowing_makes(before, tampered, user, client)
 
 
 def assert_clean(response: Any) -> None:
@@ -89,9 +131,11 @@ def test_authorize(world: dict[str, Any], params: list[tuple[str, str]]) -> None
     for response in (browser.get(url), browser.post(url, dict(params))):
         assert_clean(response)
         allowed |= "code=" in response.get("Location", "")
-    if allowed:  # a well-formed request the person allowed: its consent and code are honest
-        world["before"] = snapshot()
-    assert snapshot() == world["before"]
+    after = snapshot()
+    if allowed:  # a well-formed request the person allowed: a code, and consent remembered
+        assert_only_what_allowing_makes(world["before"], after, world["user"], client.model)
+        world["before"] = after
+    assert after == world["before"]
 
 
 @FUZZ

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -52,6 +53,8 @@ def test_production_refuses_to_start_without_an_issuer() -> None:
         ("AUTHORIZATION_CODE_LIFETIME", str(10**12)),  # overflows the dates it is added to
         ("REFRESH_TOKEN_ABSOLUTE_LIFETIME", str(10**12)),
         ("REDIS_URL", "127.0.0.1:6379"),
+        ("UPSTREAM_TIMEOUT", "11"),  # refused, never cut down to 10 without a word
+        ("UPSTREAM_TIMEOUT", "0"),
     ],
 )
 def test_bad_values_are_refused_with_the_settings_name(name: str, value: str) -> None:
@@ -150,3 +153,27 @@ def test_the_redis_cache_keeps_its_client_between_operations(settings: Any) -> N
 
     assert cache.get("client-reuse") == 1
     assert cache.client(write=True) is client and cache.client() is client
+
+
+def test_settings_read_the_environment_only_through_their_helpers() -> None:
+    """One place decides how a value is read and refused (the env_* helpers): a setting read
+    straight from os.environ would skip the checks."""
+    tree = ast.parse((ROOT / "authserver" / "settings.py").read_text())
+    readers = {
+        function.name
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef)
+        for node in ast.walk(function)
+        if isinstance(node, ast.Attribute) and node.attr == "environ"
+    }
+    everywhere = sum(
+        isinstance(node, ast.Attribute) and node.attr == "environ" for node in ast.walk(tree)
+    )
+    inside = sum(
+        isinstance(node, ast.Attribute) and node.attr == "environ"
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef) and function.name in readers
+        for node in ast.walk(function)
+    )
+    assert readers and all(name.startswith("env_") for name in readers), readers
+    assert everywhere == inside

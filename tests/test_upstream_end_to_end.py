@@ -87,3 +87,37 @@ def test_an_app_gets_this_servers_tokens_for_a_person_who_signed_in_upstream(
 
     again = app_signs_in(live, client, provider)
     assert jwt.decode(again["access_token"], keys).claims["sub"] == access["sub"]
+
+
+@pytest.mark.parametrize(
+    ("provider", "names"),
+    [
+        ("google", {"name": "Jane Doe", "given_name": "Jane", "family_name": "Doe"}),
+        # One string each: no given or family name is made up from it.
+        ("naver", {"name": "오픈 API"}),
+        ("kakao", {"name": "홍길동"}),
+    ],
+)
+def test_the_apps_learn_the_names_the_provider_gave_each_in_its_claim(
+    live: str,
+    upstream: Any,
+    make_client: Callable[..., RegisteredClient],
+    provider: str,
+    names: dict[str, str],
+) -> None:
+    client = make_client(name=f"{provider} app")
+
+    tokens = app_signs_in(live, client, provider)
+
+    keys = KeySet.import_key_set(requests.get(f"{live}/oauth/jwks", timeout=10).json())
+    id_token = jwt.decode(tokens["id_token"], keys).claims
+    userinfo = requests.get(
+        f"{live}/oauth/userinfo",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    ).json()
+    for claims in (id_token, userinfo):
+        assert {key: claims[key] for key in claims.keys() & NAME_CLAIMS} == names
+
+
+NAME_CLAIMS = {"name", "given_name", "family_name"}

@@ -567,7 +567,7 @@ def test_text_no_database_can_hold_from_a_provider_is_not_stored(
     sign_in_with(browser, "naver")
 
     identity = SocialIdentity.objects.get()
-    assert identity.name == "Cut " and identity.user.first_name == "Cut "
+    assert identity.name == identity.user.name == "Cut "
     assert identity.raw_profile["response"]["extra"] == [None, None, ""]
 
 

@@ -35,7 +35,9 @@ class Profile:
     uid: str
     email: str = ""
     email_verified: bool = False  # whether the provider vouches that the email is theirs
-    name: str = ""
+    name: str = ""  # the whole name
+    given_name: str = ""  # only when the provider tells the parts apart
+    family_name: str = ""
     picture: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 

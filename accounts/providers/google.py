@@ -37,6 +37,8 @@ class Google(Provider):
             email=str(merged.get("email") or ""),
             email_verified=merged.get("email_verified") in (True, "true"),
             name=str(merged.get("name") or ""),
+            given_name=str(merged.get("given_name") or ""),
+            family_name=str(merged.get("family_name") or ""),
             picture=str(merged.get("picture") or ""),
             raw={"id_token": dict(claims), "userinfo": userinfo},
         )

@@ -1,0 +1,103 @@
+"""The shape of the code that keeps it maintainable, checked rather than hoped for: the apps
+depend in one direction, production never imports the tests, the authorization server knows
+no upstream provider, and no module grows past what one reader can hold."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ["accounts", "authserver", "democlient", "events", "fakeproviders", "infra", "oauth"]
+# What accounts/ may use of oauth/: its public services.
+OAUTH_PUBLIC = {"oauth.authentication", "oauth.connected_apps", "oauth.sign_in"}
+MAX_LINES = 400
+
+
+def sources(*packages: str) -> list[Path]:
+    return sorted(
+        path
+        for package in packages
+        for path in (ROOT / package).rglob("*.py")
+        if "migrations" not in path.parts
+    )
+
+
+def imported(path: Path) -> set[str]:
+    """The modules a file imports, relative imports resolved."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(part for part in (base, node.module or "") if part)
+            found.add(module)
+            found |= {f"{module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def importers(packages: list[str], forbidden: str) -> list[str]:
+    return [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in sources(*packages)
+        for name in sorted(imported(path))
+        if name == forbidden or name.startswith(f"{forbidden}.")
+    ]
+
+
+def test_production_code_never_imports_the_tests() -> None:
+    assert importers([*PACKAGES, "bench"], "tests") == []
+    scripts = sorted(ROOT.glob("*.py"))  # manage.py
+    assert [p.name for p in scripts if any(n.startswith("tests") for n in imported(p))] == []
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("oauth", "accounts"),  # the person is settings.AUTH_USER_MODEL
+        ("infra", "accounts"),
+        ("infra", "oauth"),
+        ("infra", "events"),
+        ("events", "accounts"),
+        ("events", "oauth"),
+    ],
+)
+def test_dependencies_point_one_way(package: str, forbidden: str) -> None:
+    assert importers([package], forbidden) == []
+
+
+def test_accounts_uses_only_the_public_services_of_oauth() -> None:
+    used = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sources("accounts")
+        for name in imported(path)
+        if name.startswith("oauth.")
+        and not any(name == public or name.startswith(f"{public}.") for public in OAUTH_PUBLIC)
+    }
+    assert used == set()
+
+
+def test_the_authorization_server_names_no_upstream_provider() -> None:
+    provider = re.compile(r"google|naver|kakao", re.IGNORECASE)
+    named = [
+        str(path.relative_to(ROOT))
+        for path in sources("oauth")
+        + sorted((ROOT / "oauth").rglob("*.html"))
+        + sorted((ROOT / "templates" / "oauth").rglob("*.html"))
+        if provider.search(path.read_text())
+    ]
+    assert named == []
+
+
+def test_no_module_is_longer_than_one_reader_can_hold() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in sources(*PACKAGES, "bench")
+        if (lines := len(path.read_text().splitlines())) > MAX_LINES
+    }
+    assert long == {}
