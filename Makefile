@@ -43,6 +43,7 @@ test: $(VENV)/.installed-dev chromium
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Load test on PostgreSQL (DATABASE_URL's server, database authserver_bench); see README.md.
 bench: $(VENV)/.installed wrk

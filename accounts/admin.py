@@ -11,11 +11,12 @@ from authserver.admin_base import NulRefused
 
 from .models import SocialIdentity, User
 
+IDENTITY_FIELDS = ("provider", "uid", "email", "email_verified", "first_login_at", "last_login_at")
 
-class SocialIdentityInline(admin.TabularInline):
+
+class SocialIdentityInline(admin.TabularInline[SocialIdentity, User]):
     model = SocialIdentity
-    fields = ["provider", "uid", "email", "email_verified", "first_login_at", "last_login_at"]
-    readonly_fields = fields
+    fields = readonly_fields = IDENTITY_FIELDS
     extra = 0
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -23,17 +24,17 @@ class SocialIdentityInline(admin.TabularInline):
 
 
 @admin.register(User)
-class AccountAdmin(NulRefused, UserAdmin):
+class AccountAdmin(NulRefused[User], UserAdmin[User]):
     list_display = ("username", "email", "email_verified", "is_staff", "is_active")
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         (_("Name and email"), {"fields": ("name", "email_verified")}),
     )
     inlines = [SocialIdentityInline]
 
 
 @admin.register(SocialIdentity)
-class SocialIdentityAdmin(NulRefused, admin.ModelAdmin):
+class SocialIdentityAdmin(NulRefused[SocialIdentity]):
     """Upstream identities, read-only: they come and go through sign-in and the account page."""
 
     list_display = ["user", "provider", "uid", "email", "email_verified", "last_login_at"]

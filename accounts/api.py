@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,7 +23,7 @@ class Me(APIView):
     permission_classes = [HasScope("profile")]
 
     def get(self, request: Request) -> Response:
-        claims = request.auth
+        claims = cast(Mapping[str, Any], request.auth)  # BearerTokenAuthentication's
         return Response({name: claims[name] for name in PROFILE_CLAIMS if name in claims})
 
     def finalize_response(

@@ -27,6 +27,7 @@ from events.recording import Kind, event_record
 from infra.origin import Origin
 from oauth.sign_in import demands_fresh_sign_in
 
+from .models import User
 from .providers import (
     Pending,
     Provider,
@@ -142,9 +143,10 @@ def finish(request: HttpRequest, provider_id: str) -> HttpResponse:
         )
         token = provider.exchange(code=code, pending=sign_in)
         profile = checked_profile(provider.profile(token=token, pending=sign_in))
-        linking = pending["link"] and request.user.is_authenticated
+        signed_in = request.user if isinstance(request.user, User) else None
+        linking = bool(pending["link"]) and signed_in is not None
         user = upstream_login_complete(
-            profile=profile, current_user=request.user if linking else None, origin=origin
+            profile=profile, current_user=signed_in if linking else None, origin=origin
         )
     except UpstreamError as error:
         return failure(request, provider, error.reason, str(error), pending["next"])

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -19,6 +19,7 @@ from oauth.sign_in import demands_fresh_sign_in, requested_ui_locales
 
 from .backends import user_for_login
 from .forms import LoginForm
+from .models import User
 from .providers import configured_providers
 
 
@@ -40,7 +41,7 @@ class LoginView(auth_views.LoginView):
         providers = [p for p in configured_providers() if p.can_reauthenticate() or not fresh]
         return {**super().get_context_data(**kwargs), "providers": providers}
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         speak_ui_locales(request, requested_ui_locales(self.get_redirect_url()))
         response = super().dispatch(request, *args, **kwargs)
         response["Referrer-Policy"] = "strict-origin"  # `next` may carry an authorization request
@@ -97,8 +98,14 @@ def too_many_message(minutes: int) -> str:
     ) % {"minutes": minutes}
 
 
+class SignedInRequest(HttpRequest):
+    """A request login_required let through: its user is a person, not AnonymousUser."""
+
+    user: User
+
+
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: SignedInRequest) -> HttpResponse:
     """The person's account: their linked provider accounts, to link more or unlink."""
     identities = list(request.user.identities.order_by("provider"))
     linked = {identity.provider for identity in identities}
@@ -111,14 +118,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def apps_page(request: HttpRequest) -> HttpResponse:
+def apps_page(request: SignedInRequest) -> HttpResponse:
     """The apps the person has allowed, to cut off."""
     return render(request, "accounts/apps.html", {"apps": connected_apps(request.user)})
 
 
 @require_POST
 @login_required
-def revoke_access(request: HttpRequest, client_id: str) -> HttpResponse:
+def revoke_access(request: SignedInRequest, client_id: str) -> HttpResponse:
     client = connected_app_disconnect(
         user=request.user, client_id=client_id, origin=Origin.of(request)
     )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from infra.origin import Origin
+
+M = TypeVar("M", bound=Model)
 
 
 def operator(request: HttpRequest) -> dict[str, Any]:
@@ -17,7 +19,7 @@ def operator(request: HttpRequest) -> dict[str, Any]:
     return {"origin": Origin.of(request), "actor_id": request.user.pk}
 
 
-class NulRefused:
+class NulRefused(admin.ModelAdmin[M]):
     """PostgreSQL text cannot hold the NUL character, and a filter or search with one was a
     DataError (a 500). A list page whose query has one is refused as the admin refuses any bad
     lookup; the autocomplete's search for one finds nothing."""
@@ -25,17 +27,17 @@ class NulRefused:
     def get_changelist_instance(self, request: HttpRequest) -> Any:
         if any("\x00" in name + "".join(values) for name, values in request.GET.lists()):
             raise IncorrectLookupParameters
-        return super().get_changelist_instance(request)  # type: ignore[misc]
+        return super().get_changelist_instance(request)
 
     def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
-    ) -> tuple[QuerySet[Any], bool]:
+        self, request: HttpRequest, queryset: QuerySet[M], search_term: str
+    ) -> tuple[QuerySet[M], bool]:
         if "\x00" in search_term:
             return queryset.none(), False
-        return super().get_search_results(request, queryset, search_term)  # type: ignore[misc]
+        return super().get_search_results(request, queryset, search_term)
 
 
-class ReadOnlyAdmin(NulRefused, admin.ModelAdmin):
+class ReadOnlyAdmin(NulRefused[M]):
     """Rows written by the flows: operators look, and act through actions only."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -9,9 +9,16 @@ either). `__wrapped__` is the view inside Django's decorator.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.views import defaults
 
-bad_request = defaults.bad_request.__wrapped__
-permission_denied = defaults.permission_denied.__wrapped__
-page_not_found = defaults.page_not_found.__wrapped__
-server_error = defaults.server_error.__wrapped__
+
+def unwrapped(view: Any) -> Any:
+    return view.__wrapped__
+
+
+bad_request = unwrapped(defaults.bad_request)
+permission_denied = unwrapped(defaults.permission_denied)
+page_not_found = unwrapped(defaults.page_not_found)
+server_error = unwrapped(defaults.server_error)

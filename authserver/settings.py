@@ -13,10 +13,15 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Django's generic classes (ModelAdmin[Client], ModelForm[Client]) subscriptable at run time, as
+# the type checker reads them.
+django_stubs_ext.monkeypatch()
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -227,7 +232,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": BASE_DIR / "db.sqlite3",
+            "NAME": str(BASE_DIR / "db.sqlite3"),
         }
     }
 
@@ -240,7 +245,7 @@ if REDIS_URL and urlsplit(REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "authserver.cache.RedisCache",
+            "BACKEND": "infra.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "authserver",
         }

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponsePermanentRedirect
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
@@ -12,7 +12,7 @@ from infra import health
 from oauth import views as oauth_views
 
 
-def admin_sign_in(request: HttpRequest) -> HttpResponse:
+def admin_sign_in(request: HttpRequest) -> HttpResponseBase:
     """The admin has no sign-in form of its own: operators sign in like everyone else, through
     the one form with the failed-attempt limits and the account lock (accounts.views). Someone
     signed in already is sent here only for lack of staff rights: signing in again would

@@ -23,7 +23,8 @@ TIMEOUT = 10
 def metadata() -> dict[str, Any]:
     response = requests.get(settings.ISSUER + "/.well-known/openid-configuration", timeout=TIMEOUT)
     response.raise_for_status()
-    return response.json()
+    document: dict[str, Any] = response.json()
+    return document
 
 
 def session(redirect_uri: str | None = None, token: dict[str, Any] | None = None) -> OAuth2Session:
@@ -56,11 +57,14 @@ def id_token(token: str, *, server: dict[str, Any], nonce: str | None) -> dict[s
     verified = decode(
         token, server=server, algorithms=server["id_token_signing_alg_values_supported"]
     )
+    sent: jwt.ClaimsOption = (
+        {"essential": True} if nonce is None else {"essential": True, "value": nonce}
+    )
     jwt.JWTClaimsRegistry(
         iss={"essential": True, "value": server["issuer"]},
         aud={"essential": True, "value": CLIENT_ID},
         exp={"essential": True},
         iat={"essential": True},
-        nonce={"essential": True, "value": nonce},
+        nonce=sent,
     ).validate(verified["claims"])
     return verified

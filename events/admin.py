@@ -14,7 +14,7 @@ from .models import SecurityEvent
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(ReadOnlyAdmin):
+class SecurityEventAdmin(ReadOnlyAdmin[SecurityEvent]):
     list_display = [
         "created_at", "kind", "user", "actor", "client", "ip_address", "short_user_agent",
     ]  # fmt: skip

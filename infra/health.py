@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
+
+from .cache import shared_redis
 
 
 @require_GET
@@ -26,9 +26,10 @@ def healthz(request: HttpRequest) -> HttpResponse:
             cursor.execute("SELECT 1")
     except Exception as error:  # any database failure means: take me out of rotation
         return JsonResponse({"status": "unavailable", "database": type(error).__name__}, status=503)
-    if settings.REDIS_URL:
+    redis = shared_redis()
+    if redis is not None:
         try:
-            cache.client().ping()  # type: ignore[attr-defined]
+            redis.ping()
         except Exception as error:  # likewise
             return JsonResponse(
                 {"status": "unavailable", "cache": type(error).__name__}, status=503

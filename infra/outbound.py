@@ -28,20 +28,25 @@ class AnswerTooLarge(ValueError):
 
 class Bounded:
     """A requests session mixin: every answer is read whole within the call's `timeout`, a
-    number of seconds (the session's `default_timeout`, as authlib's sessions name it, when
-    the call gives none), and refused when larger than MAX_BODY. Redirects are not followed:
-    requests would read a redirect's body whole, unbounded, and the servers called here
-    answer where they are asked."""
+    number of seconds (the session's `default_timeout`, as authlib's sessions name it, when the
+    call gives none), and refused when larger than MAX_BODY. Redirects are not followed:
+    requests would read a redirect's body whole, unbounded, and the servers called here answer
+    where they are asked."""
 
     default_timeout: float | None = None
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         limit = kwargs.get("timeout")
         if not isinstance(limit, int | float) or limit <= 0:
             limit = self.default_timeout or DEFAULT_TIMEOUT
         deadline = time.monotonic() + limit
         kwargs.update(timeout=limit, stream=True, allow_redirects=False)
-        response: requests.Response = super().request(method, url, *args, **kwargs)  # type: ignore[misc]
+        # The session class beside this one in the bases (requests', or authlib's).
+        response: requests.Response = super().request(  # type: ignore[misc]
+            method, url, *args, **kwargs
+        )
         try:
             response._content = _body(response, deadline, limit)
         finally:

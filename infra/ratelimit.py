@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import Signal
 
+from .cache import shared_redis
 from .origin import NOWHERE, Origin
 
 # Sent on the first refusal of a window (sender: the limit's name; origin: the request's), so
@@ -39,13 +40,14 @@ def _window(limit: str, subject: str) -> tuple[str, int, int]:
 def _count(key: str, seconds: int) -> int:
     """Add one to the counter and return it. In Redis, INCR and EXPIRE go in one round trip, on
     the key Django's cache would use, so the cache reads and resets the same counter."""
-    if not settings.REDIS_URL:
+    redis = shared_redis(write=True)
+    if redis is None:
         try:
             return cache.incr(key)
         except ValueError:  # the window's first hit
             return 1 if cache.add(key, 1, timeout=seconds + 1) else cache.incr(key)
     stored_key = cache.make_and_validate_key(key)
-    pipeline = cache.client(write=True).pipeline(transaction=False)
+    pipeline = redis.pipeline(transaction=False)
     pipeline.incr(stored_key)
     pipeline.expire(stored_key, seconds + 1, nx=True)
     used, _ = pipeline.execute()

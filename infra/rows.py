@@ -33,6 +33,7 @@ class Shape:
     table: str
     fields: tuple[Field[Any, Any], ...]
     columns: tuple[str, ...]
+    attnames: tuple[str, ...]
     converters: tuple[tuple[int, Any, tuple[Converter, ...]], ...]
 
     def column(self, name: str) -> str:
@@ -48,7 +49,7 @@ class Shape:
         for index, expression, converters in self.converters:
             for convert in converters:
                 values[index] = convert(values[index], expression, db)
-        return self.model.from_db(db.alias, None, values)
+        return self.model.from_db(db.alias, self.attnames, values)
 
     def insertion(self, instance: Model, db: BaseDatabaseWrapper) -> tuple[str, str, list[Any]]:
         """Columns, placeholders and values of `instance` as a new row, as save() inserts it
@@ -83,10 +84,19 @@ def shape(model: type[Model], db: BaseDatabaseWrapper) -> Shape:
             model=model,
             table=quote(model._meta.db_table),
             fields=tuple(fields),
-            columns=tuple(quote(field.column) for field in fields),
+            columns=tuple(quote(column_of(field)) for field in fields),
+            attnames=tuple(field.attname for field in fields),
             converters=tuple(converters),
         )
     return _shapes[key]
+
+
+def column_of(field: Field[Any, Any]) -> str:
+    """A concrete field's column (only fields without one, such as relations' reverse sides,
+    have none)."""
+    if field.column is None:
+        raise ValueError(f"{field} has no column")
+    return field.column
 
 
 def split(row: Sequence[Any], *shapes: Shape) -> list[Sequence[Any]]:
@@ -108,7 +118,8 @@ def prep(model: type[Model], field_name: str, value: Any, db: BaseDatabaseWrappe
 def fetch_one(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Sequence[Any] | None:
     with db.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchone()
+        found: Sequence[Any] | None = cursor.fetchone()
+        return found
 
 
 def one(model: type[M], **equal: Any) -> M | None:
@@ -121,7 +132,7 @@ def one(model: type[M], **equal: Any) -> M | None:
         + " AND ".join(f"r.{rows.column(name)} = %s" for name in equal),
         [prep(model, name, value, db) for name, value in equal.items()],
     )
-    return None if found is None else rows.instance(found, db)  # type: ignore[no-any-return]
+    return None if found is None else rows.instance(found, db)
 
 
 def insert(instance: M) -> M:
@@ -137,7 +148,7 @@ def insert(instance: M) -> M:
     inserted = fetch_one(
         db,
         f"INSERT INTO {rows.table} ({columns}) VALUES ({placeholders}) "
-        f"RETURNING {db.ops.quote_name(primary_key.column)}",
+        f"RETURNING {db.ops.quote_name(column_of(primary_key))}",
         params,
     )
     assert inserted is not None

@@ -36,7 +36,7 @@ ROTATE_BUTTON = "_rotate_secret"
 
 
 @admin.register(Client)
-class ClientAdmin(NulRefused, admin.ModelAdmin):
+class ClientAdmin(NulRefused[Client]):
     form = ClientForm
     list_display = [
         "name", "client_id", "client_type", "first_party", "is_active", "created_at", "last_used",
@@ -158,10 +158,12 @@ class ClientAdmin(NulRefused, admin.ModelAdmin):
         self.message_user(request, _("%(count)d grants revoked.") % {"count": revoked})
 
 
-class RefreshTokenInline(admin.TabularInline):
+TOKEN_FIELDS = ("fingerprint", "created_at", "expires_at", "used_at")
+
+
+class RefreshTokenInline(admin.TabularInline[RefreshToken, Grant]):
     model = RefreshToken
-    fields = ["fingerprint", "created_at", "expires_at", "used_at"]
-    readonly_fields = fields
+    fields = readonly_fields = TOKEN_FIELDS
     extra = 0
     can_delete = False
     ordering = ["-created_at"]
@@ -175,7 +177,7 @@ class RefreshTokenInline(admin.TabularInline):
 
 
 @admin.register(Grant)
-class GrantAdmin(ReadOnlyAdmin):
+class GrantAdmin(ReadOnlyAdmin[Grant]):
     list_display = ["user", "client", "scope", "created_at", "last_refresh", "revoked_at"]
     list_filter = [("client", admin.RelatedOnlyFieldListFilter), "created_at"]
     search_fields = ["user__username", "user__email", "client__name", "client__client_id"]
@@ -205,7 +207,7 @@ class GrantAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(ReadOnlyAdmin):
+class ConsentAdmin(ReadOnlyAdmin[Consent]):
     list_display = ["user", "client", "scope", "created_at", "updated_at"]
     list_filter = [("client", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["user__username", "client__name"]
@@ -222,7 +224,7 @@ class ConsentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SigningKey)
-class SigningKeyAdmin(ReadOnlyAdmin):
+class SigningKeyAdmin(ReadOnlyAdmin[SigningKey]):
     list_display = ["kid", "algorithm", "state", "created_at", "activated_at", "retired_at"]
     list_filter = ["state", "algorithm"]
     exclude = ["private_key_encrypted"]

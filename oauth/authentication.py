@@ -91,11 +91,11 @@ class AccessTokenValidator(JWTBearerTokenValidator):
         BearerTokenValidator.__init__(self, realm=REALM)
 
     @property
-    def issuer(self) -> str:  # type: ignore[override]
+    def issuer(self) -> str:
         return settings.ISSUER
 
     @property
-    def resource_server(self) -> str:  # type: ignore[override]
+    def resource_server(self) -> str:
         return settings.ACCESS_TOKEN_AUDIENCE
 
     def claims_options(self) -> dict[str, ClaimsOption]:

@@ -39,6 +39,7 @@ from .discovery import PROMPT_VALUES
 from .errors import ResponseTypeUnsupported
 from .keys import verifying_key
 from .models import Client
+from .people import Person
 from .scopes import SCOPE_DESCRIPTIONS, scope_list
 from .server import issuer_parameter, server
 from .sign_in import fresh_sign_in_required, session_auth_time, sign_in_demand, signed_in_again
@@ -140,7 +141,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
     except OAuth2Error as error:
         return refuse(request, error, redirect_uri=grant.redirect_uri)
 
-    grant_user = user
+    grant_user: Person | None = user
     if needs_consent:
         decision = request.POST.get("decision")
         if decision not in {"allow", "deny"}:
@@ -151,7 +152,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
             grant_user = None
     grant.request.auth_time = int(session_auth_time(request) or time.time())
     # The request authlib built while validating, not a second one.
-    response = server.create_authorization_response(
+    response: HttpResponse = server.create_authorization_response(
         grant.request, grant_user=grant_user, grant=grant
     )
     if request.method == "POST" and response.status_code == 302:

@@ -40,13 +40,13 @@ class ConnectedApp:
 def connected_apps(user: Person) -> list[ConnectedApp]:
     """Apps with consent or a live grant, with what they may do and when they last did."""
     apps: dict[int, ConnectedApp] = {}
-    for consent in Consent.objects.filter(user=user).select_related("client"):
+    for consent in Consent.objects.filter(user_id=user.pk).select_related("client"):
         app = apps.setdefault(consent.client_id, ConnectedApp(consent.client))
         app.scopes |= set(scope_list(consent.scope))
         app.seen(consent.created_at, granted=True)
     grants = (
         Grant.objects.active()
-        .filter(user=user)
+        .filter(user_id=user.pk)
         .select_related("client")
         .annotate(last_refresh_at=Max("refresh_tokens__created_at"))
     )
@@ -54,7 +54,7 @@ def connected_apps(user: Person) -> list[ConnectedApp]:
         app = apps.setdefault(grant.client_id, ConnectedApp(grant.client))
         app.scopes |= set(scope_list(grant.scope))
         app.seen(grant.created_at, granted=True)
-        app.seen(grant.last_refresh_at)
+        app.seen(getattr(grant, "last_refresh_at", None))  # annotated above
     return sorted(apps.values(), key=lambda app: app.client.name.lower())
 
 

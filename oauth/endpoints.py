@@ -127,7 +127,7 @@ class IntrospectionEndpoint(TokenHintIsAHint, BaseIntrospectionEndpoint):
 
     def authenticate_endpoint_client(self, request: Any) -> Client:
         """Counted against the client's rate limit once it has authenticated."""
-        client = super().authenticate_endpoint_client(request)
+        client: Client = super().authenticate_endpoint_client(request)
         limit_hit("introspection_client", client.client_id, request.origin)
         return client
 

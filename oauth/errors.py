@@ -39,7 +39,7 @@ class ClientAuthenticationFailed(InvalidClientError):
         super().__init__(status_code=status_code, description="Client authentication failed.")
 
     def get_headers(self) -> list[tuple[str, str]]:
-        headers = OAuth2Error.get_headers(self)
+        headers: list[tuple[str, str]] = OAuth2Error.get_headers(self)
         if self.status_code == 401:
             challenge = f'Basic realm="{settings.ISSUER}", charset="UTF-8"'
             headers.append(("WWW-Authenticate", challenge))

@@ -13,7 +13,7 @@ from .redirect_uris import validate_origins, validate_redirect_uris
 from .scopes import SCOPE_DESCRIPTIONS, scope_list, scope_string
 
 
-class LinesField(forms.CharField):
+class LinesField(forms.Field):
     """One value per line, stored as a list."""
 
     widget = forms.Textarea(attrs={"rows": 3, "cols": 80})
@@ -26,16 +26,20 @@ class LinesField(forms.CharField):
         return "\n".join(value) if isinstance(value, list) else value
 
     def to_python(self, value: Any) -> list[str]:
-        text = super().to_python(value)
+        text = value if isinstance(value, str) else ""
+        if "\x00" in text:  # PostgreSQL's jsonb cannot hold it
+            raise forms.ValidationError(
+                _("Null characters are not allowed."), code="null_characters_not_allowed"
+            )
         return [line.strip() for line in text.splitlines() if line.strip()]
 
     def validate(self, value: list[str]) -> None:
         if self.required and not value:
-            raise forms.ValidationError(self.error_messages["required"])
+            raise forms.ValidationError(self.error_messages["required"], code="required")
         self.check(value)
 
 
-class ClientForm(forms.ModelForm):
+class ClientForm(forms.ModelForm[Client]):
     redirect_uris = LinesField(
         label=_("Redirect URIs"),
         check=validate_redirect_uris,

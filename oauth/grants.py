@@ -44,7 +44,7 @@ class GrantTokensMixin:
     ) -> dict[str, Any]:
         grant_id, auth_time = self.grant_identity()
         generator = AccessTokenGenerator(grant_id=grant_id, auth_time=auth_time)
-        return generator(
+        token: dict[str, Any] = generator(
             grant_type or self.GRANT_TYPE,
             self.request.client,
             user,
@@ -52,6 +52,7 @@ class GrantTokensMixin:
             expires_in,
             include_refresh_token,
         )
+        return token
 
 
 class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
@@ -67,9 +68,10 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
     def validate_authorization_request(self) -> str:
         """Validate once per request: the consent step already did, so the response step need
         not look the client up again."""
-        if self.redirect_uri is None:
-            return super().validate_authorization_request()
-        return self.redirect_uri
+        redirect_uri: str = self.redirect_uri
+        if redirect_uri is None:
+            redirect_uri = super().validate_authorization_request()
+        return redirect_uri
 
     def generate_authorization_code(self) -> str:
         return generate_secret()

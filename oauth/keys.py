@@ -23,7 +23,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.jwk import ECKey, KeyParameters, KeySet, RSAKey
 
 from events.recording import Identifier, Kind, event_record
 from infra.origin import NOWHERE, Origin
@@ -47,7 +47,7 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
-def _key_parameters(algorithm: str, kid: str) -> dict[str, Any]:
+def _key_parameters(algorithm: str, kid: str) -> KeyParameters:
     return {"kid": kid, "alg": algorithm, "use": "sig"}
 
 

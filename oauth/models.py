@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .hashing import secret_matches
+from .people import Person
 from .redirect_uris import origin_of, redirect_uri_matches, validate_origins, validate_redirect_uris
 from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string
 
@@ -304,7 +305,7 @@ class RefreshToken(models.Model):
     def is_revoked(self) -> bool:
         return self.used_at is not None or not self.grant.is_active
 
-    def get_user(self):  # type: ignore[no-untyped-def]
+    def get_user(self) -> Person:
         return self.grant.user
 
     def get_client(self) -> Client:

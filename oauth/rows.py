@@ -33,10 +33,11 @@ def refresh_token_with_grant(token_hash: str) -> RefreshToken | None:
     if row is None:
         return None
     token_values, grant_values, user_values = split(row, token, grant, user)
-    found, its_grant = token.instance(token_values, db), grant.instance(grant_values, db)
+    found: RefreshToken = token.instance(token_values, db)
+    its_grant: Grant = grant.instance(grant_values, db)
     cache_related(its_grant, "user", user.instance(user_values, db))
     cache_related(found, "grant", its_grant)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def consent(user_pk: Any, client_pk: int) -> Consent | None:
@@ -60,10 +61,10 @@ def code_with_grant(code_hash: str, client_pk: int) -> AuthorizationCode | None:
     if row is None:
         return None
     code_values, user_values, grant_values = split(row, code, user, grant)
-    found = code.instance(code_values, db)
+    found: AuthorizationCode = code.instance(code_values, db)
     cache_related(found, "user", user.instance(user_values, db))
     cache_related(found, "grant", grant.instance(grant_values, db) if any(grant_values) else None)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def grant_start(grant: Grant, first_token: RefreshToken | None, event: SecurityEvent) -> bool:
@@ -79,7 +80,7 @@ def grant_start(grant: Grant, first_token: RefreshToken | None, event: SecurityE
     grants, tokens, events = shape(Grant, db), shape(RefreshToken, db), shape(SecurityEvent, db)
     grant_columns, grant_values, grant_params = grants.insertion(grant, db)
     event_columns, event_values, event_params = events.insertion(event, db)
-    token_clause, token_params = "", []
+    token_clause, token_params = "", list[Any]()
     if first_token is not None:
         token_columns, token_values, token_params = tokens.insertion(first_token, db)
         token_clause = (
@@ -101,12 +102,14 @@ def grant_start(grant: Grant, first_token: RefreshToken | None, event: SecurityE
                 *grant_params, *token_params, *event_params,
             ],
         )  # fmt: skip
-        return cursor.rowcount == 1
+        started: int = cursor.rowcount
+        return started == 1
 
 
 def _grant_start_one_by_one(
     grant: Grant, first_token: RefreshToken | None, event: SecurityEvent
 ) -> bool:
+    assert grant.authorization_code_id is not None  # a grant a code starts names it
     live = AuthorizationCode.objects.filter(
         pk=grant.authorization_code_id, expires_at__gt=grant.created_at
     )
@@ -149,4 +152,5 @@ def refresh_token_rotate(old: RefreshToken, successor: RefreshToken, event: Secu
             f"INSERT INTO {events.table} ({event_columns}) SELECT {event_values} FROM claimed",
             [used_at, old.pk, *token_params, *event_params],
         )
-        return cursor.rowcount == 1
+        rotated: int = cursor.rowcount
+        return rotated == 1

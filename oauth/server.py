@@ -78,7 +78,8 @@ class Server(AuthorizationServer):
         raise NotImplementedError("Each grant stores its own tokens; see grants.py.")
 
     def handle_error_response(self, request: Any, error: OAuth2Error) -> OAuthResponse:
-        return super().handle_error_response(request, plain(error))  # type: ignore[no-any-return]
+        response: OAuthResponse = super().handle_error_response(request, plain(error))
+        return response
 
     def handle_response(
         self, status_code: int, payload: Any, headers: list[tuple[str, str]]

@@ -72,7 +72,7 @@ def code_create(
         AuthorizationCode(
             code_hash=secret_hash(code),
             client=client,
-            user=user,
+            user_id=user.pk,
             redirect_uri=redirect_uri,
             scope=scope,
             nonce=nonce,
@@ -237,7 +237,7 @@ def consent_grant(*, user: Person, client: Client, scope: str, origin: Origin = 
     now = timezone.now()
     with transaction.atomic():
         consent, created = Consent.objects.select_for_update().get_or_create(
-            user=user, client=client, defaults={"scope": scope, "created_at": now}
+            user_id=user.pk, client=client, defaults={"scope": scope, "created_at": now}
         )
         if not created:
             consent.scope = scope_string(set(scope_list(consent.scope)) | set(scope_list(scope)))
@@ -254,8 +254,8 @@ def consent_withdraw(
 ) -> int:
     """A person cuts an app off (or an operator for them, `actor_id`): its grants end at once,
     so do the codes it holds but has not exchanged yet, and consent is asked again next time."""
-    revoked = grants_end(user=user, client=client)
-    Consent.objects.filter(user=user, client=client).delete()
+    revoked = grants_end(user_id=user.pk, client=client)
+    Consent.objects.filter(user_id=user.pk, client=client).delete()
     event_record(
         Kind.CONSENT_REVOKED, origin=origin, user_id=user.pk, client_id=client.pk,
         actor_id=actor_id, grants=revoked,

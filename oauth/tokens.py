@@ -46,7 +46,9 @@ class AccessTokenGenerator(JWTBearerTokenGenerator):
     def get_auth_time(self, user: Any) -> int | None:
         return self.auth_time
 
-    def get_extra_claims(self, client: Client, grant_type: str, user: Any, scope: str) -> dict:
+    def get_extra_claims(
+        self, client: Client, grant_type: str, user: Any, scope: str
+    ) -> dict[str, Any]:
         """The grant, and what the scopes allow to be known of the person: resource servers
         answer from the token alone (RFC 9068 §2.2.3.1), with no lookup."""
         return {**user_claims(user, scope), "grant_id": str(self.grant_id)}

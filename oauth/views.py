@@ -126,19 +126,22 @@ def token(request: HttpRequest, client_id: str | None) -> HttpResponse:
         raise InvalidRequestError("Missing grant_type.")
     if grant_type not in GrantType.values:
         raise GrantTypeUnsupported()
-    return server.create_token_response(request)
+    response: HttpResponse = server.create_token_response(request)
+    return response
 
 
 @for_client_origins("POST")
 @form_endpoint
 def revoke(request: HttpRequest, client_id: str | None) -> HttpResponse:
-    return server.create_endpoint_response("revocation", request)
+    response: HttpResponse = server.create_endpoint_response("revocation", request)
+    return response
 
 
 @form_endpoint
 def introspect(request: HttpRequest, client_id: str | None) -> HttpResponse:
     """Counted per client once it has authenticated (endpoints.py)."""
-    return server.create_endpoint_response("introspection", request)
+    response: HttpResponse = server.create_endpoint_response("introspection", request)
+    return response
 
 
 @csrf_exempt

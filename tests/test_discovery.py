@@ -69,7 +69,7 @@ def redis_out(settings: Any) -> None:
     """A shared cache where nothing listens."""
     settings.REDIS_URL = "redis://127.0.0.1:9/0"
     settings.CACHES = {
-        "default": {"BACKEND": "authserver.cache.RedisCache", "LOCATION": settings.REDIS_URL}
+        "default": {"BACKEND": "infra.cache.RedisCache", "LOCATION": settings.REDIS_URL}
     }
 
 

@@ -150,7 +150,9 @@ class Provider:
     def scope(self) -> str | None:
         return None
 
-    def session(self, redirect_uri: str | None = None, token: dict | None = None) -> OAuth2Session:
+    def session(
+        self, redirect_uri: str | None = None, token: dict[str, Any] | None = None
+    ) -> OAuth2Session:
         return UpstreamSession(
             client_id=self.client_id,
             client_secret=self.client_secret or None,
@@ -172,7 +174,7 @@ class Provider:
             code_verifier=pending.code_verifier,
             **extra,
         )
-        return url
+        return str(url)
 
     def exchange(self, *, code: str, pending: Pending) -> dict[str, Any]:
         """The code for the provider's tokens (RFC 6749 §4.1.3), errors in any shape refused."""

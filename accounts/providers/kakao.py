@@ -46,10 +46,11 @@ class Kakao(Provider):
             raise UpstreamInvalid("profile: no numeric id")
         if claims is not None and claims["sub"] != str(uid):
             raise UpstreamInvalid("profile describes someone else than the id_token")
-        account = body.get("kakao_account") if isinstance(body.get("kakao_account"), dict) else {}
-        profile = account.get("profile") if isinstance(account.get("profile"), dict) else {}
-        properties = body.get("properties") if isinstance(body.get("properties"), dict) else {}
-        email = account.get("email") if isinstance(account.get("email"), str) else ""
+        account = mapping(body.get("kakao_account"))
+        profile = mapping(account.get("profile"))
+        properties = mapping(body.get("properties"))
+        email = account.get("email")
+        email = email if isinstance(email, str) else ""
         return Profile(
             provider=self.id,
             uid=str(uid),
@@ -65,3 +66,8 @@ class Kakao(Provider):
             picture=str(profile.get("profile_image_url") or properties.get("profile_image") or ""),
             raw=body,
         )
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """A part of the profile that should be an object, or an empty one."""
+    return value if isinstance(value, dict) else {}

@@ -30,7 +30,8 @@ class Naver(Provider):
             # Failure whatever the HTTP status: resultcode "024", "028", …
             raise UpstreamRefused(f"profile: HTTP {status}, resultcode {body.get('resultcode')!r}")
         person = body.get("response")
-        uid = person.get("id") if isinstance(person, dict) else None
+        person = person if isinstance(person, dict) else {}
+        uid = person.get("id")
         if not isinstance(uid, str) or not uid:
             raise UpstreamInvalid("profile: no response.id")
         return Profile(

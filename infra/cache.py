@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis
+from django.core.cache import caches
 from django.core.cache.backends import redis as django_redis
 
 
@@ -20,10 +21,12 @@ class RedisCacheClient(django_redis.RedisCacheClient):
         self._clients: dict[int, redis.Redis] = {}  # id of a connection pool → its client
 
     def get_client(self, key: Any = None, *, write: bool = False) -> redis.Redis:
-        pool = self._get_connection_pool(write)
+        # Django's own attributes, which its type stubs leave out as private.
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients.setdefault(id(pool), self._client(connection_pool=pool))
+            made = self._client(connection_pool=pool)  # type: ignore[attr-defined]
+            client = self._clients.setdefault(id(pool), made)
         return client
 
 
@@ -34,4 +37,12 @@ class RedisCache(django_redis.RedisCache):
 
     def client(self, *, write: bool = False) -> redis.Redis:
         """The Redis client behind this cache, for commands the cache API lacks."""
-        return self._cache.get_client(write=write)  # type: ignore[no-any-return]
+        found: redis.Redis = self._cache.get_client(write=write)
+        return found
+
+
+def shared_redis(*, write: bool = False) -> redis.Redis | None:
+    """The Redis client behind the default cache, or None when the cache is not Redis (no
+    REDIS_URL: each process keeps its own)."""
+    backend = caches["default"]
+    return backend.client(write=write) if isinstance(backend, RedisCache) else None
