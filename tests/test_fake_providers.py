@@ -28,7 +28,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
-from tests.fakes.providers import FakeProvider, FakeProviders
+from fakeproviders import FakeProvider, FakeProviders
 
 REDIRECT_URI = "https://app.example.com/accounts/callback?from=fake"
 FORM_UTF8 = "application/x-www-form-urlencoded;charset=utf-8"
