@@ -29,6 +29,7 @@ from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
 from fakeproviders import FakeProvider, FakeProviders
+from tests.test_settings import manage
 
 REDIRECT_URI = "https://app.example.com/accounts/callback?from=fake"
 FORM_UTF8 = "application/x-www-form-urlencoded;charset=utf-8"
@@ -907,6 +908,19 @@ def test_fakeproviders_command_env() -> None:
     assert pairs["GOOGLE_ISSUER"] == "http://127.0.0.1:8123/google"
     assert pairs["KAKAO_SCOPES"] == "openid,profile_nickname,profile_image,account_email"
     assert len(pairs) == 20
+
+
+def test_fakeproviders_command_only_with_debug_on() -> None:
+    """Production does not even have the command: the app is installed with DEBUG on only."""
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ISSUER": "https://a.example"}
+
+    listed = manage("help", **production)
+    refused = manage("fakeproviders", "--env", **production)
+
+    assert listed.returncode == 0, listed.stderr
+    assert "[oauth]" in listed.stdout and "fakeproviders" not in listed.stdout
+    assert refused.returncode != 0 and "Unknown command: 'fakeproviders'" in refused.stderr
+    assert "[fakeproviders]" in manage("help", DEBUG="true").stdout
 
 
 @pytest.mark.parametrize("quiet", [False, True])
