@@ -177,6 +177,10 @@ DEMO_CLIENT_ENABLED = env_bool("DEMO_CLIENT", DEBUG)
 if DEMO_CLIENT_ENABLED:
     INSTALLED_APPS.append("democlient")
 
+# Local Google, Naver and Kakao fakes for development: `manage.py fakeproviders`, `make run FAKES=1`
+if DEBUG:
+    INSTALLED_APPS.append("fakeproviders")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "authserver.middleware.ContentSecurityPolicy",

@@ -261,7 +261,7 @@ def exchange(
 @pytest.fixture(scope="session")
 def fake_providers() -> Iterator[Any]:
     """Loopback fakes of Google, Naver and Kakao, real HTTP servers for the whole run."""
-    from tests.fakes.providers import FakeProviders
+    from fakeproviders import FakeProviders
 
     fakes = FakeProviders()
     fakes.start()

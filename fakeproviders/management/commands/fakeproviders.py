@@ -1,8 +1,9 @@
 """`manage.py fakeproviders`: fake Google, Naver and Kakao on loopback, so a developer can click
 through sign-in with an upstream provider with no internet and no real accounts.
 
-A thin shell over tests/fakes/providers.py, the same fakes the test suite drives. Run it in one
-terminal and the server in another, pointed at it:
+A thin shell over the fakeproviders package, the same fakes the test suite drives; the command
+exists only with DEBUG on, where settings install the package as an app. Run it in one terminal
+and the server in another, pointed at it:
 
     python manage.py fakeproviders --port 8100
     env $(python manage.py fakeproviders --env --port 8100) make run
@@ -15,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tests.fakes.providers import FakeProviders
+from fakeproviders import FakeProviders
 
 
 class Command(BaseCommand):
