@@ -6,7 +6,6 @@ of the sign-in that passes against these fakes has met the real shapes, statuses
 
 from __future__ import annotations
 
-import ast
 import base64
 import hashlib
 import os
@@ -962,59 +961,3 @@ def test_fakeproviders_command_serves_and_says_where(quiet: bool) -> None:
     assert f"Fake Google, Naver and Kakao at http://127.0.0.1:{port}" in first
     assert up.status_code == 200
     assert ("export GOOGLE_CLIENT_ID=" in rest) is not quiet
-
-
-# Where the fakes live
-
-
-def imported_modules(path: Path) -> set[str]:
-    """The absolute module names a Python file imports (relative imports stay in the package)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module)
-            names.update(f"{node.module}.{alias.name}" for alias in node.names)
-    return names
-
-
-def source_files(top: Path) -> Iterator[Path]:
-    """The .py files under `top`, outside hidden directories (.venv, .git) and tests/."""
-    for directory, subdirectories, files in os.walk(top):
-        subdirectories[:] = sorted(
-            name
-            for name in subdirectories
-            if not name.startswith(".") and Path(directory, name) != ROOT / "tests"
-        )
-        yield from (Path(directory, name) for name in sorted(files) if name.endswith(".py"))
-
-
-def test_no_module_outside_tests_imports_tests() -> None:
-    """Production code never imports test code (the fakes moved out of tests/ for that)."""
-    files = list(source_files(ROOT))
-    offenders = [
-        f"{path.relative_to(ROOT)}: {name}"
-        for path in files
-        for name in sorted(imported_modules(path))
-        if name == "tests" or name.startswith("tests.")
-    ]
-
-    assert ROOT / "fakeproviders" / "management" / "commands" / "fakeproviders.py" in files
-    assert offenders == []
-
-
-def test_the_fakes_are_free_of_django() -> None:
-    """Only the app's shell (apps.py, the management command) touches Django."""
-    package = ROOT / "fakeproviders"
-    fakes = [path for path in source_files(package) if path.name != "apps.py"]
-    fakes = [path for path in fakes if "management" not in path.relative_to(package).parts]
-    offenders = [
-        f"{path.relative_to(ROOT)}: {name}"
-        for path in fakes
-        for name in sorted(imported_modules(path))
-        if name == "django" or name.startswith("django.")
-    ]
-
-    assert package / "server.py" in fakes
-    assert offenders == []

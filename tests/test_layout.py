@@ -5,6 +5,7 @@ no upstream provider, and no module grows past what one reader can hold."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -42,18 +43,47 @@ def imported(path: Path) -> set[str]:
 
 
 def importers(packages: list[str], forbidden: str) -> list[str]:
+    return importers_of(sources(*packages), forbidden)
+
+
+def importers_of(paths: list[Path], forbidden: str) -> list[str]:
     return [
         f"{path.relative_to(ROOT)} imports {name}"
-        for path in sources(*packages)
+        for path in paths
         for name in sorted(imported(path))
         if name == forbidden or name.startswith(f"{forbidden}.")
     ]
 
 
+def everything_but_the_tests() -> list[Path]:
+    """Every .py file of the repository outside tests/ and hidden directories (.venv, .git)."""
+    found = []
+    for directory, subdirectories, files in os.walk(ROOT):
+        subdirectories[:] = sorted(
+            name
+            for name in subdirectories
+            if not name.startswith(".") and Path(directory, name) != ROOT / "tests"
+        )
+        found += [Path(directory, name) for name in sorted(files) if name.endswith(".py")]
+    return found
+
+
 def test_production_code_never_imports_the_tests() -> None:
-    assert importers([*PACKAGES, "bench"], "tests") == []
-    scripts = sorted(ROOT.glob("*.py"))  # manage.py
-    assert [p.name for p in scripts if any(n.startswith("tests") for n in imported(p))] == []
+    files = everything_but_the_tests()
+    offenders = importers_of(files, "tests")
+
+    assert ROOT / "fakeproviders" / "management" / "commands" / "fakeproviders.py" in files
+    assert offenders == []
+
+
+def test_the_fakes_are_free_of_django() -> None:
+    """They run in any process: only the app's shell (apps.py, the command) touches Django."""
+    package = ROOT / "fakeproviders"
+    shell = {package / "apps.py", *(package / "management").rglob("*.py")}
+    fakes = [path for path in package.rglob("*.py") if path not in shell]
+
+    assert package / "server.py" in fakes
+    assert importers_of(fakes, "django") == []
 
 
 @pytest.mark.parametrize(
