@@ -2,7 +2,7 @@
 
 The token and authorization endpoints are CPU-bound, and Django compiles a queryset to SQL every
 time it runs: for the joined lookup of a refresh token that costs several times what PostgreSQL
-spends answering it (see README, "How it behaves"). So these few statements are built here from
+spends answering it (docs/behaviour.md). So these few statements are built here from
 the models' metadata, and their rows become model instances the way the ORM makes them (with
 the database's own converters). On PostgreSQL the writes of one token response are a single
 statement, through data-modifying WITH clauses: all or nothing, one round trip, one commit.
