@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 FAKES_PORT ?= 8100
 
-# Development defaults; production sets its own environment (README, "Settings").
+# Development defaults; production sets its own environment (docs/settings.md).
 export DEBUG ?= true
 
 .PHONY: run test lint bench chromium wrk clean
@@ -45,7 +45,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# Load test on PostgreSQL (DATABASE_URL's server, database authserver_bench); see README.md.
+# Load test on PostgreSQL (DATABASE_URL's server, database authserver_bench); see docs/benchmark.md.
 bench: $(VENV)/.installed wrk
 	$(PY) bench/run.py
 

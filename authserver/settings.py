@@ -1,4 +1,4 @@
-"""Settings, all read from the environment (see README.md, "Settings").
+"""Settings, all read from the environment (see docs/settings.md).
 
 Development (DEBUG on) needs nothing set: an SQLite file, a local-memory cache and a secret key
 generated once into the git-ignored file `.secret_key`. Production needs at least SECRET_KEY,

@@ -3,7 +3,8 @@
 The project runs under gunicorn on PostgreSQL in production configuration (DEBUG off), on a
 database of its own that is created afresh. Load comes from wrk in a separate process, with Lua
 scripts feeding single-use codes and refresh tokens minted beforehand through the real
-endpoints. Results are printed and written to bench/results.json.
+endpoints. Results are printed and, after a full run, written to bench/results.json and, as
+the page the documentation shows, docs/benchmark-results.md.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ PORT = 8800
 URL = f"http://127.0.0.1:{PORT}"
 PASSWORD = "bench-password-not-secret"
 
-# The fixed configuration, documented in README.md ("Benchmark"). With one listening socket
+# The fixed configuration, documented in docs/benchmark.md. With one listening socket
 # shared by the workers, Linux hands a burst of new connections mostly to one of them, which
 # then serves all of wrk's eight while the other, and a core, stands idle; with --reuse-port each
 # worker listens on a socket of its own and the kernel deals connections out by a hash of their
@@ -42,7 +43,8 @@ GUNICORN = os.environ.get(
 ).split()
 WRK = ["--threads", "1", "--connections", "8", "--timeout", "10s"]
 SLICE_SECONDS = 1
-PAIRS = int(os.environ.get("BENCH_PAIRS", "11"))
+DEFAULT_PAIRS = 11
+PAIRS = int(os.environ.get("BENCH_PAIRS", DEFAULT_PAIRS))
 # For working on one path: BENCH_ONLY=token_refresh,token_code measures just those.
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
 WARMUP_SECONDS = 2
@@ -50,6 +52,15 @@ MINT_SECONDS = 10
 
 FLOOR_RUNS: list[dict[str, Any]] = []  # every slice of the floor, for its own row
 TARGETS = {"api_me": 0.8, "token_refresh": 0.2, "token_code": 0.2, "authorize": 0.15}
+ENDPOINTS = {
+    "floor": "`GET /ping`, a bare Django JSON view (the median slice)",
+    "api_me": "`GET /api/me` with an access token",
+    "introspection": "`POST /oauth/introspect` by a resource server",
+    "authorize": "`GET /oauth/authorize`, signed in, consent remembered",
+    "token_code": "`POST /oauth/token`, code exchange",
+    "token_refresh": "`POST /oauth/token`, refresh",
+}
+RESULTS_PAGE = ROOT / "docs" / "benchmark-results.md"
 
 
 def bench_environment() -> dict[str, str]:
@@ -207,13 +218,17 @@ def machine() -> dict[str, Any]:
          if line.startswith("model name")),
         platform.processor(),
     )  # fmt: skip
+    now = datetime.now(UTC)
     return {
         "cpu": model,
         "cores": os.cpu_count(),
         "python": platform.python_version(),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "date": now.strftime("%Y-%m-%d"),
+        "time": now.strftime("%H:%M UTC"),
         "gunicorn": " ".join(GUNICORN),
         "wrk": " ".join(WRK),
+        "pairs": PAIRS,
+        "shared_cache": "Redis" if os.environ.get("REDIS_URL") else "none",
     }
 
 
@@ -296,6 +311,7 @@ def main() -> None:
               "seconds": round(time.monotonic() - started)}  # fmt: skip
     if not ONLY:  # a partial run leaves the full figures alone
         (ROOT / "bench" / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+        RESULTS_PAGE.write_text(results_page(report))
     print_table(report)
 
 
@@ -341,9 +357,12 @@ def split(values: Path, parts: int) -> list[Path]:
     return chunks
 
 
-def print_table(report: dict[str, Any]) -> None:
-    print(f"\n{'endpoint':<14} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'floor':>8} "
-          f"{'× floor':>8}  target")  # fmt: skip
+COLUMNS = ["endpoint", "req/s", "p50 ms", "p99 ms", "floor", "× floor", "target"]
+
+
+def table_rows(report: dict[str, Any]) -> list[list[str]]:
+    """The table `make bench` prints, row by row: the same on the terminal and the page."""
+    rows = []
     for name, result in report["results"].items():
         target = result.get("target")
         verdict = (
@@ -351,12 +370,71 @@ def print_table(report: dict[str, Any]) -> None:
             if target is None
             else f"≥ {target}  " + ("ok" if result["meets_target"] else "MISSED")
         )
-        print(f"{name:<14} {result['requests_per_second']:>8} {result['p50_ms']:>7} "
-              f"{result['p99_ms']:>7} {result['floor_requests_per_second']:>8} "
-              f"{result['ratio_to_floor']:>8}  {verdict}")  # fmt: skip
+        rows.append([
+            name, str(result["requests_per_second"]), str(result["p50_ms"]),
+            str(result["p99_ms"]), str(result["floor_requests_per_second"]),
+            str(result["ratio_to_floor"]), verdict,
+        ])  # fmt: skip
+    return rows
+
+
+def print_table(report: dict[str, Any]) -> None:
+    print(f"\n{COLUMNS[0]:<14} {COLUMNS[1]:>8} {COLUMNS[2]:>7} {COLUMNS[3]:>7} {COLUMNS[4]:>8} "
+          f"{COLUMNS[5]:>8}  {COLUMNS[6]}")  # fmt: skip
+    for name, rate, p50, p99, floor, ratio, verdict in table_rows(report):
+        print(f"{name:<14} {rate:>8} {p50:>7} {p99:>7} {floor:>8} {ratio:>8}  {verdict}")
     machine = report["machine"]
-    written = "not written (BENCH_ONLY)" if ONLY else "written to bench/results.json"
+    written = (
+        "not written (BENCH_ONLY)"
+        if ONLY
+        else f"written to bench/results.json and {RESULTS_PAGE.relative_to(ROOT)}"
+    )
     print(f"\n{machine['cores']} cores, {machine['cpu']}; took {report['seconds']} s; {written}")
+
+
+def results_page(report: dict[str, Any]) -> str:
+    """docs/benchmark-results.md: the last full run, as docs/benchmark.md shows it."""
+    machine = report["machine"]
+    cache = (
+        "Redis as the shared cache"
+        if machine["shared_cache"] == "Redis"
+        else "no shared cache (no `REDIS_URL`: each process counted its rate limits alone)"
+    )
+    lines = [
+        "<!-- Generated by `make bench` (bench/run.py): do not edit by hand. -->",
+        "# Benchmark results",
+        "",
+        "*Generated by `make bench` at the end of its last full run; do not edit by hand. How it"
+        " measures and what the figures mean: [benchmark.md](benchmark.md).*",
+        "",
+        f"- **When**: {machine['date']}, {machine['time']}; the run took {report['seconds']} s.",
+        f"- **Machine**: {machine['cores']} cores, {machine['cpu']}; Python {machine['python']}.",
+        f"- **gunicorn**: `{machine['gunicorn']}`, DEBUG off, PostgreSQL, {cache}.",
+        f"- **wrk**: `{machine['wrk']}`; {SLICE_SECONDS}-second slices,"
+        f" {machine['pairs']} pair{'s' if machine['pairs'] != 1 else ''} per endpoint"
+        " (each slice right after a slice of the floor; the row is the median pair).",
+        "",
+    ]
+    if machine["pairs"] < DEFAULT_PAIRS:
+        lines += [
+            f"**A quick run of {machine['pairs']} pair{'s' if machine['pairs'] != 1 else ''}"
+            f" (`BENCH_PAIRS`), not the standard {DEFAULT_PAIRS}: its medians are rough.**",
+            "",
+        ]
+    lines += [
+        "| " + " | ".join(COLUMNS) + " |",
+        "|" + "---|" * len(COLUMNS),
+    ]
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(report)]
+    lines += ["", "Each pair's ratio to the floor, lowest first:", ""]
+    lines += [
+        f"- `{name}`: {', '.join(f'{ratio:.2f}' for ratio in result['all_ratios'])}"
+        for name, result in report["results"].items()
+        if "all_ratios" in result
+    ]
+    lines += ["", "The endpoints:", ""]
+    lines += [f"- `{name}`: {text}" for name, text in ENDPOINTS.items()]
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

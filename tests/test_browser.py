@@ -189,7 +189,7 @@ def test_operator_registers_a_client_uses_its_secret_and_rotates_it(
     live: str, make_user: Callable[..., User], user: User
 ) -> None:
     """The operator's whole job in the admin, in a browser; the client page's screenshot goes
-    to tests/artifacts/ (docs/admin-client.png in the README is one)."""
+    to tests/artifacts/ (docs/admin-client.png, in docs/operating.md, is one)."""
     make_user("operator", is_staff=True, is_superuser=True)
     artifacts = Path(__file__).parent / "artifacts"
     artifacts.mkdir(exist_ok=True)

@@ -1,5 +1,6 @@
 """The whole flow over real HTTP against a live server, as third-party apps run it: authlib's
-OAuth2Session and requests-oauthlib, a person's browser session done with `requests`.
+OAuth2Session and requests-oauthlib, a person's browser session done with `requests`; and the
+READMEs' quick start, run as written.
 
 authorize (sign in + consent) → code → tokens → userinfo → refresh → revoke → introspection
 says inactive.
@@ -7,15 +8,23 @@ says inactive.
 
 from __future__ import annotations
 
+import inspect
+import json
+import os
 import re
 import secrets
+import shlex
+import subprocess
+import sys
 from collections.abc import Callable
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
+from django.core.management import call_command
 from joserfc import jwt
 from joserfc.jwk import KeySet
 from requests_oauthlib import OAuth2Session as RequestsOAuthlibSession
@@ -23,7 +32,9 @@ from requests_oauthlib import OAuth2Session as RequestsOAuthlibSession
 from accounts.models import User
 from tests.conftest import PASSWORD, RegisteredClient
 
-CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+ROOT = Path(__file__).resolve().parent.parent
+CREATECLIENT = re.compile(r"^DEBUG=true \.venv/bin/python manage\.py createclient (.+)$", re.M)
+SCRIPT = re.compile(r"^```python\n(.*?)^```$", re.M | re.S)
 
 
 @pytest.fixture
@@ -34,17 +45,25 @@ def server(live_server: Any, settings: Any) -> dict[str, Any]:
     return requests.get(f"{live_server.url}/.well-known/openid-configuration", timeout=10).json()
 
 
-def person_approves(server: dict[str, Any], authorization_url: str, user: User) -> str:
-    """A person's browser: sign in, allow on the consent page; return the redirect it gets."""
+def sign_in_and_allow(authorization_url: str, username: str, password: str) -> str:
+    """A person's browser: sign in, allow on the consent page; return the redirect it gets.
+
+    Self-contained (it imports what it uses), as it is also the quick start's browser.
+    """
+    import re
+
+    import requests
+
+    csrf = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
     browser = requests.Session()
     page = browser.get(authorization_url, timeout=10)  # redirected to the login page
     assert "/accounts/login/" in page.url
     page = browser.post(
         page.url,
         data={
-            "csrfmiddlewaretoken": CSRF.search(page.text).group(1),  # type: ignore[union-attr]
-            "username": user.username,
-            "password": PASSWORD,
+            "csrfmiddlewaretoken": csrf.search(page.text).group(1),  # type: ignore[union-attr]
+            "username": username,
+            "password": password,
         },
         headers={"Referer": page.url},
         timeout=10,
@@ -52,12 +71,16 @@ def person_approves(server: dict[str, Any], authorization_url: str, user: User) 
     assert "wants to use your account" in page.text  # back at authorize: the consent page
     approved = browser.post(
         page.url,
-        data={"csrfmiddlewaretoken": CSRF.search(page.text).group(1), "decision": "allow"},  # type: ignore[union-attr]
+        data={"csrfmiddlewaretoken": csrf.search(page.text).group(1), "decision": "allow"},  # type: ignore[union-attr]
         allow_redirects=False,
         timeout=10,
     )
     assert approved.status_code == 303
     return approved.headers["Location"]
+
+
+def person_approves(authorization_url: str, user: User) -> str:
+    return sign_in_and_allow(authorization_url, user.username, PASSWORD)
 
 
 def verify(token: str, server: dict[str, Any]) -> dict[str, Any]:
@@ -81,7 +104,7 @@ def test_full_flow_with_authlib(
         server["authorization_endpoint"], code_verifier=verifier, nonce=nonce
     )
 
-    redirect = person_approves(server, url, user)
+    redirect = person_approves(url, user)
     assert f"iss={requests.utils.quote(server['issuer'], safe='')}" in redirect
     token = oauth.fetch_token(
         server["token_endpoint"], authorization_response=redirect, code_verifier=verifier
@@ -118,38 +141,108 @@ def test_full_flow_with_authlib(
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
 
 
-def readme_sample() -> tuple[str, str]:
-    """The README's Authlib sample, in two parts: up to the person's visit, and after it."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    sample = readme.split("With Authlib:\n\n```python\n", 1)[1].split("```", 1)[0]
-    visit = "# 1. Send the person's browser"
-    before, after = sample.split(visit, 1)
-    return before, visit + after
+def quick_start() -> tuple[list[str], str]:
+    """The READMEs' quick start: the createclient line's arguments and the script. The Korean
+    README must show the very same."""
+    shown: set[tuple[str, str]] = set()
+    for readme in ("README.md", "README.ko.md"):
+        text = (ROOT / readme).read_text().replace("\\\n", " ")  # join continued lines
+        commands, scripts = CREATECLIENT.findall(text), SCRIPT.findall(text)
+        assert len(commands) == 1 and len(scripts) == 1, readme
+        shown.add((commands[0], scripts[0]))
+    assert len(shown) == 1, "README.md and README.ko.md show different quick starts"
+    command, script = shown.pop()
+    return shlex.split(command), script
 
 
-def test_the_readme_sample_runs_as_written(
-    live_server: Any, user: User, make_client: Callable[..., RegisteredClient], settings: Any
+BROWSER = """#!{python}
+import sys
+
+import requests
+
+{sign_in_and_allow}
+
+location = sign_in_and_allow(sys.argv[1], {username!r}, {password!r})
+requests.get(location, timeout=10)  # back to the app, which was waiting for it
+"""
+
+
+def run_quick_start(issuer: str, client_id: str, user: User, scratch: Path) -> str:
+    """Run the quick start's script as written, with `user` in the browser; return its output.
+
+    The browser is whatever the BROWSER variable names (Python's `webbrowser`): here a script
+    that signs in as `user`, allows, and follows the redirect to the app's loopback server.
+    """
+    _args, script = quick_start()
+    (scratch / "quickstart.py").write_text(script)
+    browser = scratch / "browser"
+    browser.write_text(
+        BROWSER.format(
+            python=sys.executable,
+            sign_in_and_allow=inspect.getsource(sign_in_and_allow),
+            username=user.username,
+            password=PASSWORD,
+        )
+    )
+    browser.chmod(0o755)
+    run = subprocess.run(
+        [sys.executable, "quickstart.py"],
+        cwd=scratch,
+        env={**os.environ, "ISSUER": issuer, "CLIENT_ID": client_id, "BROWSER": str(browser)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run.stdout
+
+
+def printed(output: str, label: str) -> Any:
+    """The JSON the script printed after `label`."""
+    return json.JSONDecoder().raw_decode(output.split(label, 1)[1].lstrip())[0]
+
+
+def test_the_quick_start_runs_as_written(
+    live_server: Any,
+    settings: Any,
+    user: User,
+    make_client: Callable[..., RegisteredClient],
+    tmp_path: Path,
 ) -> None:
     settings.ISSUER = settings.ACCESS_TOKEN_AUDIENCE = live_server.url
-    client = make_client(redirect_uris=["https://printer.example/callback"])
-    before, after = readme_sample()
-    issuer_line = 'ISSUER = "https://auth.example.com"\n'
-    assert issuer_line in before
-    run: dict[str, Any] = {"CLIENT_ID": client.client_id, "CLIENT_SECRET": client.secret}
-
-    exec(before.replace(issuer_line, f"ISSUER = {live_server.url!r}\n"), run)
-    run["callback_url"] = person_approves(run["meta"], run["url"], user)
-    exec(after, run)
-
-    assert run["profile"]["sub"] == str(user.pk)
-    refreshed = run["token"]["refresh_token"]
-    after_revocation = requests.post(
-        run["meta"]["token_endpoint"],
-        data={"grant_type": "refresh_token", "refresh_token": refreshed},
-        auth=(client.client_id, client.secret or ""),
-        timeout=10,
+    client = make_client(
+        public=True, redirect_uris=["http://127.0.0.1/callback"], scope="openid profile email"
     )
-    assert after_revocation.json()["error"] == "invalid_grant"
+
+    output = run_quick_start(live_server.url, client.client_id, user, tmp_path)
+
+    id_token = printed(output, "Verified id_token:")
+    assert id_token["sub"] == str(user.pk) and id_token["aud"] == client.client_id
+    assert id_token["iss"] == live_server.url
+    assert printed(output, "UserInfo:") == {
+        "sub": str(user.pk),
+        "name": "Alice Example",
+        "preferred_username": "alice",
+        "given_name": "Alice",
+        "family_name": "Example",
+        "email": "alice@example.com",
+        "email_verified": True,
+    }
+
+
+def test_the_readmes_createclient_line_registers_a_client_the_quick_start_works_with(
+    live_server: Any, settings: Any, user: User, tmp_path: Path
+) -> None:
+    settings.ISSUER = settings.ACCESS_TOKEN_AUDIENCE = live_server.url
+    args, _script = quick_start()
+    out = StringIO()
+    call_command("createclient", *args, stdout=out)
+    registered = json.loads(out.getvalue())
+    assert registered["client_type"] == "public" and "client_secret" not in registered
+
+    output = run_quick_start(live_server.url, registered["client_id"], user, tmp_path)
+
+    assert printed(output, "Verified id_token:")["sub"] == str(user.pk)
 
 
 def test_full_flow_with_requests_oauthlib_as_a_public_client(
@@ -168,7 +261,7 @@ def test_full_flow_with_requests_oauthlib_as_a_public_client(
     )
     url, _state = oauth.authorization_url(server["authorization_endpoint"])
 
-    redirect = person_approves(server, url, user)
+    redirect = person_approves(url, user)
     token = oauth.fetch_token(
         server["token_endpoint"], authorization_response=redirect, include_client_id=True
     )
