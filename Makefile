@@ -47,7 +47,7 @@ lint: $(VENV)/.installed-dev
 
 # Load test on PostgreSQL (DATABASE_URL's server, database authserver_bench); see docs/benchmark.md.
 bench: $(VENV)/.installed wrk
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
 wrk:
 	$(call debian_package,wrk,make bench needs wrk)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import re
 import socket
 import subprocess
@@ -20,13 +19,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import requests
+
+from bench.report import machine, print_table, results_page
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8800
@@ -52,14 +52,6 @@ MINT_SECONDS = 10
 
 FLOOR_RUNS: list[dict[str, Any]] = []  # every slice of the floor, for its own row
 TARGETS = {"api_me": 0.8, "token_refresh": 0.2, "token_code": 0.2, "authorize": 0.15}
-ENDPOINTS = {
-    "floor": "`GET /ping`, a bare Django JSON view (the median slice)",
-    "api_me": "`GET /api/me` with an access token",
-    "introspection": "`POST /oauth/introspect` by a resource server",
-    "authorize": "`GET /oauth/authorize`, signed in, consent remembered",
-    "token_code": "`POST /oauth/token`, code exchange",
-    "token_refresh": "`POST /oauth/token`, refresh",
-}
 RESULTS_PAGE = ROOT / "docs" / "benchmark-results.md"
 
 
@@ -212,26 +204,6 @@ def measure(seconds: int, **request: Any) -> dict[str, Any]:
     }
 
 
-def machine() -> dict[str, Any]:
-    model = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-         if line.startswith("model name")),
-        platform.processor(),
-    )  # fmt: skip
-    now = datetime.now(UTC)
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": now.strftime("%Y-%m-%d"),
-        "time": now.strftime("%H:%M UTC"),
-        "gunicorn": " ".join(GUNICORN),
-        "wrk": " ".join(WRK),
-        "pairs": PAIRS,
-        "shared_cache": "Redis" if os.environ.get("REDIS_URL") else "none",
-    }
-
-
 def main() -> None:
     started = time.monotonic()
     env = bench_environment()
@@ -307,12 +279,19 @@ def main() -> None:
         if name in TARGETS:
             result["target"] = TARGETS[name]
             result["meets_target"] = result["ratio_to_floor"] >= TARGETS[name]
-    report = {"machine": machine(), "results": results,
+    report = {"machine": machine(gunicorn=GUNICORN, wrk=WRK, pairs=PAIRS), "results": results,
               "seconds": round(time.monotonic() - started)}  # fmt: skip
     if not ONLY:  # a partial run leaves the full figures alone
         (ROOT / "bench" / "results.json").write_text(json.dumps(report, indent=2) + "\n")
-        RESULTS_PAGE.write_text(results_page(report))
-    print_table(report)
+        RESULTS_PAGE.write_text(
+            results_page(report, slice_seconds=SLICE_SECONDS, standard_pairs=DEFAULT_PAIRS)
+        )
+    written = (
+        "not written (BENCH_ONLY)"
+        if ONLY
+        else f"written to bench/results.json and {RESULTS_PAGE.relative_to(ROOT)}"
+    )
+    print_table(report, written=written)
 
 
 def selected(name: str) -> bool:
@@ -355,86 +334,6 @@ def split(values: Path, parts: int) -> list[Path]:
         chunk.write_text("\n".join(lines[index::parts]))
         chunks.append(chunk)
     return chunks
-
-
-COLUMNS = ["endpoint", "req/s", "p50 ms", "p99 ms", "floor", "× floor", "target"]
-
-
-def table_rows(report: dict[str, Any]) -> list[list[str]]:
-    """The table `make bench` prints, row by row: the same on the terminal and the page."""
-    rows = []
-    for name, result in report["results"].items():
-        target = result.get("target")
-        verdict = (
-            ""
-            if target is None
-            else f"≥ {target}  " + ("ok" if result["meets_target"] else "MISSED")
-        )
-        rows.append([
-            name, str(result["requests_per_second"]), str(result["p50_ms"]),
-            str(result["p99_ms"]), str(result["floor_requests_per_second"]),
-            str(result["ratio_to_floor"]), verdict,
-        ])  # fmt: skip
-    return rows
-
-
-def print_table(report: dict[str, Any]) -> None:
-    print(f"\n{COLUMNS[0]:<14} {COLUMNS[1]:>8} {COLUMNS[2]:>7} {COLUMNS[3]:>7} {COLUMNS[4]:>8} "
-          f"{COLUMNS[5]:>8}  {COLUMNS[6]}")  # fmt: skip
-    for name, rate, p50, p99, floor, ratio, verdict in table_rows(report):
-        print(f"{name:<14} {rate:>8} {p50:>7} {p99:>7} {floor:>8} {ratio:>8}  {verdict}")
-    machine = report["machine"]
-    written = (
-        "not written (BENCH_ONLY)"
-        if ONLY
-        else f"written to bench/results.json and {RESULTS_PAGE.relative_to(ROOT)}"
-    )
-    print(f"\n{machine['cores']} cores, {machine['cpu']}; took {report['seconds']} s; {written}")
-
-
-def results_page(report: dict[str, Any]) -> str:
-    """docs/benchmark-results.md: the last full run, as docs/benchmark.md shows it."""
-    machine = report["machine"]
-    cache = (
-        "Redis as the shared cache"
-        if machine["shared_cache"] == "Redis"
-        else "no shared cache (no `REDIS_URL`: each process counted its rate limits alone)"
-    )
-    lines = [
-        "<!-- Generated by `make bench` (bench/run.py): do not edit by hand. -->",
-        "# Benchmark results",
-        "",
-        "*Generated by `make bench` at the end of its last full run; do not edit by hand. How it"
-        " measures and what the figures mean: [benchmark.md](benchmark.md).*",
-        "",
-        f"- **When**: {machine['date']}, {machine['time']}; the run took {report['seconds']} s.",
-        f"- **Machine**: {machine['cores']} cores, {machine['cpu']}; Python {machine['python']}.",
-        f"- **gunicorn**: `{machine['gunicorn']}`, DEBUG off, PostgreSQL, {cache}.",
-        f"- **wrk**: `{machine['wrk']}`; {SLICE_SECONDS}-second slices,"
-        f" {machine['pairs']} pair{'s' if machine['pairs'] != 1 else ''} per endpoint"
-        " (each slice right after a slice of the floor; the row is the median pair).",
-        "",
-    ]
-    if machine["pairs"] < DEFAULT_PAIRS:
-        lines += [
-            f"**A quick run of {machine['pairs']} pair{'s' if machine['pairs'] != 1 else ''}"
-            f" (`BENCH_PAIRS`), not the standard {DEFAULT_PAIRS}: its medians are rough.**",
-            "",
-        ]
-    lines += [
-        "| " + " | ".join(COLUMNS) + " |",
-        "|" + "---|" * len(COLUMNS),
-    ]
-    lines += ["| " + " | ".join(row) + " |" for row in table_rows(report)]
-    lines += ["", "Each pair's ratio to the floor, lowest first:", ""]
-    lines += [
-        f"- `{name}`: {', '.join(f'{ratio:.2f}' for ratio in result['all_ratios'])}"
-        for name, result in report["results"].items()
-        if "all_ratios" in result
-    ]
-    lines += ["", "The endpoints:", ""]
-    lines += [f"- `{name}`: {text}" for name, text in ENDPOINTS.items()]
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
