@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from tests.test_settings import manage
@@ -14,6 +15,9 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ISSUER": "https://auth.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/1",
+    # A database of the checks' own, empty: the one DATABASE_URL names may hold keys that
+    # `make run` encrypted with the development secret, which this SECRET_KEY cannot read.
+    "DATABASE_URL": f"sqlite:///{Path(tempfile.gettempdir()) / 'authserver-deploy-checks.sqlite3'}",
 }
 
 
