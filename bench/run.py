@@ -134,7 +134,7 @@ def gunicorn(env: dict[str, str]) -> Iterator[None]:
             try:
                 if requests.get(f"{URL}/ping", timeout=2).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting
                 pass
             if time.monotonic() > deadline:
                 raise SystemExit("gunicorn did not start")

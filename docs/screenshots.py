@@ -109,7 +109,7 @@ def server(env: dict[str, str], port: int) -> Iterator[None]:
             try:
                 if requests.get(f"http://127.0.0.1:{port}/ping", timeout=2).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting
                 pass
             if time.monotonic() > deadline or process.poll() is not None:
                 raise SystemExit("the development server did not start")
