@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -256,6 +259,34 @@ def exchange(
         return response.json()
 
     return run
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    # Daemon threads, so that a connection kept alive never holds up the end of a test.
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (one refusing an answer too large, say) is no news.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[type[BaseHTTPRequestHandler]], str]]:
+    """Serve a handler on 127.0.0.1 at a free port until the test ends; gives the base URL."""
+    servers: list[LoopbackServer] = []
+
+    def start(handler: type[BaseHTTPRequestHandler]) -> str:
+        httpd = LoopbackServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"http://127.0.0.1:{httpd.server_port}"
+
+    yield start
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @pytest.fixture(scope="session")
