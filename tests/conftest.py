@@ -261,6 +261,14 @@ def exchange(
     return run
 
 
+@pytest.fixture
+def live(live_server: Any, settings: Any) -> str:
+    """The live server's URL, which is also the issuer and the access tokens' audience."""
+    settings.ISSUER = live_server.url
+    settings.ACCESS_TOKEN_AUDIENCE = live_server.url
+    return live_server.url
+
+
 class LoopbackServer(ThreadingHTTPServer):
     # Daemon threads, so that a connection kept alive never holds up the end of a test.
     daemon_threads = True

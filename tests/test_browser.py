@@ -77,13 +77,6 @@ def app_callback(serve: Callable[..., str]) -> tuple[str, list[dict[str, list[st
     return serve(handler) + "/callback", received
 
 
-@pytest.fixture
-def live(live_server: Any, settings: Any) -> str:
-    settings.ISSUER = live_server.url
-    settings.ACCESS_TOKEN_AUDIENCE = live_server.url
-    return live_server.url
-
-
 def test_sign_in_consent_and_allow_sends_the_code_to_the_client(
     live: str,
     user: User,
