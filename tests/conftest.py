@@ -229,6 +229,21 @@ def token_request(browser: HttpClient) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def code_for(obtain_code: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    """The token request's form for a fresh code of `client`; how the client authenticates is
+    left to the test."""
+
+    def make(client: RegisteredClient, pkce: Pkce | None = None) -> dict[str, str]:
+        return {
+            "grant_type": "authorization_code",
+            "code": obtain_code(client, pkce),
+            "redirect_uri": client.model.redirect_uris[0],
+        }
+
+    return make
+
+
+@pytest.fixture
 def exchange_code(token_request: Callable[..., Any]) -> Callable[..., Any]:
     """The token request that exchanges `code` for `client`'s tokens, as the client sends it."""
 
