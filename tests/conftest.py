@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -226,6 +229,21 @@ def token_request(browser: HttpClient) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def code_for(obtain_code: Callable[..., str]) -> Callable[..., dict[str, str]]:
+    """The token request's form for a fresh code of `client`; how the client authenticates is
+    left to the test."""
+
+    def make(client: RegisteredClient, pkce: Pkce | None = None) -> dict[str, str]:
+        return {
+            "grant_type": "authorization_code",
+            "code": obtain_code(client, pkce),
+            "redirect_uri": client.model.redirect_uris[0],
+        }
+
+    return make
+
+
+@pytest.fixture
 def exchange_code(token_request: Callable[..., Any]) -> Callable[..., Any]:
     """The token request that exchanges `code` for `client`'s tokens, as the client sends it."""
 
@@ -256,6 +274,42 @@ def exchange(
         return response.json()
 
     return run
+
+
+@pytest.fixture
+def live(live_server: Any, settings: Any) -> str:
+    """The live server's URL, which is also the issuer and the access tokens' audience."""
+    settings.ISSUER = live_server.url
+    settings.ACCESS_TOKEN_AUDIENCE = live_server.url
+    return live_server.url
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    # Daemon threads, so that a connection kept alive never holds up the end of a test.
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hung up (one refusing an answer too large, say) is no news.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[type[BaseHTTPRequestHandler]], str]]:
+    """Serve a handler on 127.0.0.1 at a free port until the test ends; gives the base URL."""
+    servers: list[LoopbackServer] = []
+
+    def start(handler: type[BaseHTTPRequestHandler]) -> str:
+        httpd = LoopbackServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        servers.append(httpd)
+        return f"http://127.0.0.1:{httpd.server_port}"
+
+    yield start
+    for httpd in servers:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @pytest.fixture(scope="session")

@@ -15,26 +15,16 @@ from oauth.models import Grant
 from tests.conftest import HttpsClient, Pkce, RegisteredClient, authorize_url, basic_auth, query
 
 
-def redeem(
-    token_request: Callable[..., Any], client: RegisteredClient, code: str, **extra: str
-) -> Any:
-    data = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": client.model.redirect_uris[0], **extra}  # fmt: skip
-    if client.secret is None:
-        return token_request({**data, "client_id": client.client_id})
-    return token_request(data, auth=(client.client_id, client.secret))
-
-
 def test_code_injection_with_a_code_stolen_from_another_client(
     obtain_code: Callable[..., str],
-    token_request: Callable[..., Any],
+    exchange_code: Callable[..., Any],
     make_client: Callable[..., RegisteredClient],
 ) -> None:
     """RFC 9700 §4.5: a code is bound to the client it was issued to."""
     victim_app, attacker_app = make_client(), make_client()
     stolen = obtain_code(victim_app)
 
-    response = redeem(token_request, attacker_app, stolen)
+    response = exchange_code(attacker_app, stolen)
 
     assert response.json()["error"] == "invalid_grant"
     assert not Grant.objects.exists()
@@ -42,7 +32,7 @@ def test_code_injection_with_a_code_stolen_from_another_client(
 
 def test_code_injection_into_another_session(
     obtain_code: Callable[..., str],
-    token_request: Callable[..., Any],
+    exchange_code: Callable[..., Any],
     public_client: RegisteredClient,
 ) -> None:
     """RFC 9700 §4.5.3: the victim's code, injected into the attacker's session of the same
@@ -50,16 +40,14 @@ def test_code_injection_into_another_session(
     victims_session, attackers_session = Pkce(), Pkce()
     stolen = obtain_code(public_client, victims_session)
 
-    response = redeem(
-        token_request, public_client, stolen, code_verifier=attackers_session.verifier
-    )
+    response = exchange_code(public_client, stolen, attackers_session)
 
     assert response.json()["error"] == "invalid_grant"
 
 
 def test_pkce_downgrade(
     obtain_code: Callable[..., str],
-    token_request: Callable[..., Any],
+    exchange_code: Callable[..., Any],
     confidential_client: RegisteredClient,
     signed_in: HttpClient,
 ) -> None:
@@ -68,7 +56,7 @@ def test_pkce_downgrade(
     pkce = Pkce()
     code = obtain_code(confidential_client, pkce)
 
-    assert redeem(token_request, confidential_client, code).json()["error"] == "invalid_grant"
+    assert exchange_code(confidential_client, code).json()["error"] == "invalid_grant"
     plain = signed_in.get(authorize_url(confidential_client, code_challenge=pkce.verifier,
                                         code_challenge_method="plain"))  # fmt: skip
     assert query(plain["Location"])["error"] == "invalid_request"

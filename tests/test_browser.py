@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -72,22 +71,10 @@ class CallbackRecorder(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def app_callback() -> Iterator[tuple[str, list[dict[str, list[str]]]]]:
+def app_callback(serve: Callable[..., str]) -> tuple[str, list[dict[str, list[str]]]]:
     received: list[dict[str, list[str]]] = []
     handler = type("Recorder", (CallbackRecorder,), {"received": received})
-    httpd = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/callback", received
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture
-def live(live_server: Any, settings: Any) -> str:
-    settings.ISSUER = live_server.url
-    settings.ACCESS_TOKEN_AUDIENCE = live_server.url
-    return live_server.url
+    return serve(handler) + "/callback", received
 
 
 def test_sign_in_consent_and_allow_sends_the_code_to_the_client(

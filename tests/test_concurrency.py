@@ -14,7 +14,7 @@ import pytest
 from django.db import connection, transaction
 
 from oauth.models import Grant, RefreshToken
-from tests.conftest import HttpsClient, RegisteredClient, authorize_url, basic_auth, query
+from tests.conftest import HttpsClient, RegisteredClient, basic_auth
 
 pytestmark = [
     pytest.mark.skipif(
@@ -72,25 +72,17 @@ class Racers:
 
 
 @pytest.fixture
-def code_for(
-    make_user: Callable[..., Any], make_client: Callable[..., RegisteredClient]
+def client_and_code(
+    make_client: Callable[..., RegisteredClient], code_for: Callable[..., dict[str, str]]
 ) -> tuple[RegisteredClient, dict[str, str]]:
     client = make_client(first_party=True)
-    browser = HttpsClient()
-    browser.force_login(make_user())
-    code = query(browser.get(authorize_url(client))["Location"])["code"]
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": client.model.redirect_uris[0],
-    }
-    return client, data
+    return client, code_for(client)
 
 
 def test_two_concurrent_exchanges_of_one_code_yield_exactly_one_success(
-    code_for: tuple[RegisteredClient, dict[str, str]],
+    client_and_code: tuple[RegisteredClient, dict[str, str]],
 ) -> None:
-    client, data = code_for
+    client, data = client_and_code
 
     statuses, _ = Racers(client, data).finish()
 
@@ -100,9 +92,9 @@ def test_two_concurrent_exchanges_of_one_code_yield_exactly_one_success(
 
 
 def test_two_concurrent_refreshes_of_one_token_yield_exactly_one_success(
-    code_for: tuple[RegisteredClient, dict[str, str]],
+    client_and_code: tuple[RegisteredClient, dict[str, str]],
 ) -> None:
-    client, data = code_for
+    client, data = client_and_code
     http = HttpsClient()
     tokens = http.post(
         "/oauth/token",
@@ -134,14 +126,14 @@ def test_two_concurrent_refreshes_of_one_token_yield_exactly_one_success(
 
 
 def test_secret_rotation_racing_token_requests_has_a_consistent_outcome(
-    code_for: tuple[RegisteredClient, dict[str, str]],
+    client_and_code: tuple[RegisteredClient, dict[str, str]],
 ) -> None:
     """Requests with the old secret while it is rotated are each either served (before) or
     refused as invalid_client (after); never an error, never a half-rotated client."""
     from oauth.clients import client_secret_rotate
     from oauth.hashing import secret_matches
 
-    client, _ = code_for
+    client, _ = client_and_code
     refresh = {"grant_type": "refresh_token", "refresh_token": "not-a-token"}
     racers = Racers(client, refresh, count=6)
     new_secret = client_secret_rotate(client.model)

@@ -38,11 +38,9 @@ SCRIPT = re.compile(r"^```python\n(.*?)^```$", re.M | re.S)
 
 
 @pytest.fixture
-def server(live_server: Any, settings: Any) -> dict[str, Any]:
+def server(live: str) -> dict[str, Any]:
     """The live server's discovery document; its issuer is the live server's URL."""
-    settings.ISSUER = live_server.url
-    settings.ACCESS_TOKEN_AUDIENCE = live_server.url
-    return requests.get(f"{live_server.url}/.well-known/openid-configuration", timeout=10).json()
+    return requests.get(f"{live}/.well-known/openid-configuration", timeout=10).json()
 
 
 def sign_in_and_allow(authorization_url: str, username: str, password: str) -> str:
@@ -203,22 +201,17 @@ def printed(output: str, label: str) -> Any:
 
 
 def test_the_quick_start_runs_as_written(
-    live_server: Any,
-    settings: Any,
-    user: User,
-    make_client: Callable[..., RegisteredClient],
-    tmp_path: Path,
+    live: str, user: User, make_client: Callable[..., RegisteredClient], tmp_path: Path
 ) -> None:
-    settings.ISSUER = settings.ACCESS_TOKEN_AUDIENCE = live_server.url
     client = make_client(
         public=True, redirect_uris=["http://127.0.0.1/callback"], scope="openid profile email"
     )
 
-    output = run_quick_start(live_server.url, client.client_id, user, tmp_path)
+    output = run_quick_start(live, client.client_id, user, tmp_path)
 
     id_token = printed(output, "Verified id_token:")
     assert id_token["sub"] == str(user.pk) and id_token["aud"] == client.client_id
-    assert id_token["iss"] == live_server.url
+    assert id_token["iss"] == live
     assert printed(output, "UserInfo:") == {
         "sub": str(user.pk),
         "name": "Alice Example",
@@ -231,16 +224,15 @@ def test_the_quick_start_runs_as_written(
 
 
 def test_the_readmes_createclient_line_registers_a_client_the_quick_start_works_with(
-    live_server: Any, settings: Any, user: User, tmp_path: Path
+    live: str, user: User, tmp_path: Path
 ) -> None:
-    settings.ISSUER = settings.ACCESS_TOKEN_AUDIENCE = live_server.url
     args, _script = quick_start()
     out = StringIO()
     call_command("createclient", *args, stdout=out)
     registered = json.loads(out.getvalue())
     assert registered["client_type"] == "public" and "client_secret" not in registered
 
-    output = run_quick_start(live_server.url, registered["client_id"], user, tmp_path)
+    output = run_quick_start(live, registered["client_id"], user, tmp_path)
 
     assert printed(output, "Verified id_token:")["sub"] == str(user.pk)
 

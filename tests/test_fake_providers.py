@@ -19,7 +19,6 @@ from html.parser import HTMLParser
 from io import StringIO
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -29,6 +28,7 @@ from joserfc.errors import BadSignatureError
 from joserfc.jwk import KeySet
 
 from fakeproviders import FakeProvider, FakeProviders
+from tests.conftest import Pkce, query
 from tests.test_settings import manage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,9 +58,8 @@ def fresh(fakes: FakeProviders) -> None:
 
 
 def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    pkce = Pkce()
+    return pkce.verifier, pkce.challenge
 
 
 def callback(response: requests.Response) -> dict[str, str]:
@@ -68,7 +67,7 @@ def callback(response: requests.Response) -> dict[str, str]:
     assert response.status_code == 302, response.text
     location = response.headers["Location"]
     assert location.startswith("https://app.example.com/accounts/callback?from=fake&")
-    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+    return query(location)
 
 
 def authorize(fakes: FakeProviders, provider: str, **params: str) -> dict[str, str]:

@@ -3,9 +3,8 @@ up to MAX_BODY, and a redirect is not followed."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -43,14 +42,9 @@ class Answers(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def server() -> Iterator[str]:
+def server(serve: Callable[..., str]) -> str:
     Answers.asked = []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Answers)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+    return serve(Answers)
 
 
 def test_a_redirect_is_answered_not_followed(server: str) -> None:

@@ -13,7 +13,7 @@ import time_machine
 from django.conf import settings
 
 from oauth.models import Grant, RefreshToken
-from tests.conftest import HttpsClient, RegisteredClient, query
+from tests.conftest import HttpsClient, RegisteredClient
 
 
 @pytest.fixture
@@ -175,13 +175,14 @@ def test_refresh_token_expires_when_idle(
     browser: HttpsClient,
     user: Any,
     refresh: Callable[..., Any],
-    token_request: Callable[..., Any],
+    exchange: Callable[..., dict[str, Any]],
     make_client: Callable[..., RegisteredClient],
 ) -> None:
     client = make_client(first_party=True)
     idle = settings.REFRESH_TOKEN_IDLE_LIFETIME
     with time_machine.travel("2030-01-01 00:00:00", tick=False) as clock:
-        tokens = obtain_tokens(browser, user, client, token_request)
+        browser.force_login(user)  # a session of this time
+        tokens = exchange(client)
         clock.shift(idle - 60)
         tokens = refresh(client, tokens["refresh_token"]).json()  # used in time: still good
         clock.shift(idle - 60)
@@ -197,13 +198,14 @@ def test_grant_ends_at_its_absolute_lifetime_however_often_refreshed(
     browser: HttpsClient,
     user: Any,
     refresh: Callable[..., Any],
-    token_request: Callable[..., Any],
+    exchange: Callable[..., dict[str, Any]],
     make_client: Callable[..., RegisteredClient],
 ) -> None:
     client = make_client(first_party=True)
     step = settings.REFRESH_TOKEN_IDLE_LIFETIME // 2
     with time_machine.travel("2030-01-01 00:00:00", tick=False) as clock:
-        tokens = obtain_tokens(browser, user, client, token_request)
+        browser.force_login(user)  # a session of this time
+        tokens = exchange(client)
         elapsed = 0
         while elapsed + step < settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME:
             clock.shift(step)
@@ -219,18 +221,3 @@ def test_grant_ends_at_its_absolute_lifetime_however_often_refreshed(
     grant = Grant.objects.get()
     assert RefreshToken.objects.filter(grant=grant).count() > 1
     assert not RefreshToken.objects.filter(grant=grant, expires_at__gt=grant.expires_at).exists()
-
-
-def obtain_tokens(
-    browser: HttpsClient, user: Any, client: RegisteredClient, token_request: Callable[..., Any]
-) -> dict[str, Any]:
-    from tests.conftest import authorize_url
-
-    browser.force_login(user)
-    code = query(browser.get(authorize_url(client))["Location"])["code"]
-    data = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": client.model.redirect_uris[0],
-    }
-    return token_request(data, auth=(client.client_id, client.secret)).json()

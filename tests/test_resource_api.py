@@ -7,11 +7,10 @@ import base64
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -259,15 +258,13 @@ class JWKSServer(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def remote_jwks(settings: Any, tokens: dict[str, Any]) -> Iterator[JWKSServer]:
+def remote_jwks(
+    settings: Any, tokens: dict[str, Any], serve: Callable[..., str]
+) -> Iterator[JWKSServer]:
     handler = type("Handler", (JWKSServer,), {"document": key_ring().jwks, "fetches": []})
-    httpd = HTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    settings.ACCESS_TOKEN_JWKS_URL = f"http://127.0.0.1:{httpd.server_port}/jwks"
+    settings.ACCESS_TOKEN_JWKS_URL = serve(handler) + "/jwks"
     jwks._remote.clear()
     yield handler  # type: ignore[misc]
-    httpd.shutdown()
-    httpd.server_close()
     jwks._remote.clear()
 
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from events.models import SecurityEvent
 from oauth.models import Grant
-from tests.conftest import PASSWORD, RegisteredClient, authorize_url, query
+from tests.conftest import PASSWORD, RegisteredClient
 
 
 def kinds() -> list[str]:
@@ -59,14 +59,12 @@ def test_consent_and_tokens(
 
 
 def test_refresh_token_reuse_and_code_replay(
-    obtain_code: Callable[..., str],
+    code_for: Callable[..., dict[str, str]],
     token_request: Callable[..., Any],
     confidential_client: RegisteredClient,
 ) -> None:
     auth = (confidential_client.client_id, confidential_client.secret)
-    code = obtain_code(confidential_client)
-    data = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": confidential_client.model.redirect_uris[0]}  # fmt: skip
+    data = code_for(confidential_client)
     tokens = token_request(data, auth=auth).json()
     refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
     token_request(refresh, auth=auth)
@@ -111,15 +109,13 @@ def test_outside_text_is_made_safe_to_store(browser: HttpClient, user: User) -> 
 @pytest.mark.parametrize("flow", ["exchange", "refresh"])
 def test_an_event_costs_one_insert(
     flow: str,
-    signed_in: HttpClient,
+    code_for: Callable[..., dict[str, str]],
     token_request: Callable[..., Any],
     make_client: Callable[..., RegisteredClient],
 ) -> None:
     client = make_client(first_party=True)
     auth = (client.client_id, client.secret)
-    code = query(signed_in.get(authorize_url(client))["Location"])["code"]
-    data = {"grant_type": "authorization_code", "code": code,
-            "redirect_uri": client.model.redirect_uris[0]}  # fmt: skip
+    data = code_for(client)
     if flow == "refresh":
         tokens = token_request(data, auth=auth).json()
         data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}

@@ -14,7 +14,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = [
     "tests/test_end_to_end.py",
-    "tests/test_authorization_code.py",
+    "tests/test_authorization_request.py",
+    "tests/test_consent.py",
+    "tests/test_sign_in_demands.py",
+    "tests/test_code_exchange.py",
     "tests/test_refresh_rotation.py",
     "tests/test_rows.py",
     "tests/test_pages.py",

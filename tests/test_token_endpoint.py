@@ -29,18 +29,6 @@ def nothing_changes() -> Iterator[None]:
     assert snapshot() == before
 
 
-@pytest.fixture
-def code_for(obtain_code: Callable[..., str]) -> Callable[..., dict[str, str]]:
-    def make(client: RegisteredClient, pkce: Pkce | None = None) -> dict[str, str]:
-        return {
-            "grant_type": "authorization_code",
-            "code": obtain_code(client, pkce),
-            "redirect_uri": client.model.redirect_uris[0],
-        }
-
-    return make
-
-
 def test_client_secret_basic(
     code_for: Callable[..., dict[str, str]],
     token_request: Callable[..., Any],

@@ -22,13 +22,6 @@ from tests.conftest import RegisteredClient, follow
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-@pytest.fixture
-def live(live_server: Any, settings: Any, upstream: Any) -> str:
-    settings.ISSUER = live_server.url
-    settings.ACCESS_TOKEN_AUDIENCE = live_server.url
-    return live_server.url
-
-
 def app_signs_in(live: str, client: RegisteredClient, provider: str) -> dict[str, Any]:
     """The app's authorization request, a person choosing `provider`, consent, and the tokens."""
     app = OAuth2Session(

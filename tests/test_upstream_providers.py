@@ -4,24 +4,17 @@ content type and comma-separated scopes, PKCE and nonce where they belong)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from typing import Any
 
 from django.test import Client as HttpClient
 
 from accounts.models import SocialIdentity
+from tests.conftest import Pkce
 from tests.test_upstream_login import leave_for, sign_in_with
 
 
 def recorded(fake: Any, suffix: str) -> Any:
     return next(request for request in fake.requests if request.path.endswith(suffix))
-
-
-def s256(verifier: str) -> str:
-    return (
-        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    )
 
 
 def test_google_uses_pkce_nonce_and_reads_the_verified_claims(
@@ -32,7 +25,7 @@ def test_google_uses_pkce_nonce_and_reads_the_verified_claims(
     authorize = recorded(upstream.google, "/o/oauth2/v2/auth")
     token = recorded(upstream.google, "/token")
     assert authorize.query["code_challenge_method"] == "S256"
-    assert authorize.query["code_challenge"] == s256(token.form["code_verifier"])
+    assert authorize.query["code_challenge"] == Pkce(token.form["code_verifier"]).challenge
     assert authorize.query["nonce"] and "openid" in authorize.query["scope"].split()
     identity = SocialIdentity.objects.get()
     assert identity.uid == "110169484474386276334"
@@ -74,7 +67,7 @@ def test_kakao_gets_a_form_pkce_comma_scopes_and_the_secret_when_configured(
     assert token.headers["content-type"].startswith("application/x-www-form-urlencoded")
     assert token.form["client_secret"] == upstream.kakao.client_secret
     assert authorize.query["scope"] == "openid,profile_nickname,profile_image,account_email"
-    assert authorize.query["code_challenge"] == s256(token.form["code_verifier"])
+    assert authorize.query["code_challenge"] == Pkce(token.form["code_verifier"]).challenge
     identity = SocialIdentity.objects.get()
     assert identity.uid == "123456789" and identity.email_verified
     assert identity.name == "홍길동"
