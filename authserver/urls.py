@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponsePermanentRedirect
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, reverse
 from django.views.generic import RedirectView
 
 from accounts import api
@@ -26,7 +26,8 @@ def moved_admin_page(request: HttpRequest, rest: str) -> HttpResponse:
     """Security events moved from the oauth app to an app of their own: operators' bookmarks
     of the old admin pages still lead there."""
     query = f"?{request.META['QUERY_STRING']}" if request.META.get("QUERY_STRING") else ""
-    return HttpResponsePermanentRedirect(f"/admin/events/securityevent/{rest}{query}")
+    listing = reverse("admin:events_securityevent_changelist")
+    return HttpResponsePermanentRedirect(f"{listing}{rest}{query}")
 
 
 urlpatterns = [

@@ -69,7 +69,7 @@ def print_table(report: dict[str, Any], *, written: str) -> None:
     print(f"\n{machine['cores']} cores, {machine['cpu']}; took {report['seconds']} s; {written}")
 
 
-def results_page(report: dict[str, Any], *, slice_seconds: int, standard_pairs: int) -> str:
+def results_page(report: dict[str, Any], *, slice_seconds: int) -> str:
     """docs/benchmark-results.md: the last full run, as docs/benchmark.md shows it."""
     machine = report["machine"]
     cache = (
@@ -92,12 +92,6 @@ def results_page(report: dict[str, Any], *, slice_seconds: int, standard_pairs: 
         " (each slice right after a slice of the floor; the row is the median pair).",
         "",
     ]
-    if machine["pairs"] < standard_pairs:
-        lines += [
-            f"**A quick run of {machine['pairs']} pair{'s' if machine['pairs'] != 1 else ''}"
-            f" (`BENCH_PAIRS`), not the standard {standard_pairs}: its medians are rough.**",
-            "",
-        ]
     lines += [
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),

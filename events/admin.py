@@ -21,7 +21,6 @@ class SecurityEventAdmin(ReadOnlyAdmin[SecurityEvent]):
     list_filter = [
         "kind",
         ("user", admin.RelatedOnlyFieldListFilter),
-        ("actor", admin.RelatedOnlyFieldListFilter),
         ("client", admin.RelatedOnlyFieldListFilter),
         "created_at",
     ]

@@ -23,6 +23,7 @@ class SecurityEvent(models.Model):
         CODE_REPLAYED = "code_replayed", _("Authorization code replayed")
         CLIENT_CREATED = "client_created", _("Client created")
         CLIENT_CHANGED = "client_changed", _("Client changed")
+        CLIENT_DELETED = "client_deleted", _("Client deleted")
         CLIENT_SECRET_ROTATED = "client_secret_rotated", _("Client secret rotated")
         CLIENT_DISABLED = "client_disabled", _("Client disabled")
         CLIENT_ENABLED = "client_enabled", _("Client enabled")
@@ -45,6 +46,8 @@ class SecurityEvent(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        # No index: operators act rarely, and building one would lock the largest table.
+        db_index=False,
         help_text="The operator who did it, when an operator did.",
     )
     client = models.ForeignKey("oauth.Client", null=True, blank=True, on_delete=models.SET_NULL)

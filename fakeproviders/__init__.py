@@ -1,4 +1,4 @@
-"""Loopback fakes of Google, Naver and Kakao, speaking their wire formats (providers.md §5).
+"""Loopback fakes of Google, Naver and Kakao, speaking their documented wire formats.
 
 One `ThreadingHTTPServer` on 127.0.0.1 serves all three under the path prefixes /google, /naver
 and /kakao, so the sign-in code meets the same JSON shapes, statuses and quirks it meets upstream

@@ -38,7 +38,7 @@ GOOGLE_USER: dict[str, Any] = {
 
 
 def google_scope(scope: list[str]) -> str:
-    """Google answers `email` and `profile` spelled as URLs (providers.md §1.3)."""
+    """Google answers `email` and `profile` spelled as URLs (as its documentation shows)."""
     urls = {
         "email": "https://www.googleapis.com/auth/userinfo.email",
         "profile": "https://www.googleapis.com/auth/userinfo.profile",

@@ -33,6 +33,7 @@ class Shape:
     table: str
     fields: tuple[Field[Any, Any], ...]
     columns: tuple[str, ...]
+    key: str  # the quoted column of the primary key
     attnames: tuple[str, ...]
     converters: tuple[tuple[int, Any, tuple[Converter, ...]], ...]
 
@@ -85,6 +86,7 @@ def shape(model: type[Model], db: BaseDatabaseWrapper) -> Shape:
             table=quote(model._meta.db_table),
             fields=tuple(fields),
             columns=tuple(quote(column_of(field)) for field in fields),
+            key=quote(column_of(model._meta.pk)),
             attnames=tuple(field.attname for field in fields),
             converters=tuple(converters),
         )

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from authserver.admin_base import NulRefused, ReadOnlyAdmin, operator
 
 from .clients import (
+    client_delete,
     client_grants_revoke,
     client_register,
     client_secret_rotate,
@@ -101,6 +102,19 @@ class ClientAdmin(NulRefused[Client]):
                 secret = client_secret_rotate(client, **operator(request))
         if secret is not None:
             self.show_secret_once(request, client, secret)
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """A client's grants, consents and codes go with it (client_delete): the right to delete
+        the client is the right to end them, though nobody deletes those one by one."""
+        deleted, counts, _rights_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
+    def delete_model(self, request: HttpRequest, client: Client) -> None:
+        client_delete(client, **operator(request))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        for client in queryset:
+            client_delete(client, **operator(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         """Registering a client hands out a secret: that takes the right to change clients."""

@@ -1,6 +1,6 @@
 """Registered clients: their lifecycle (registration, secrets, disabling), and the copies each
 process holds, since every token request looks its client up and clients change rarely.
-Saving or deleting a client moves a shared stamp (see shared.py), so a change (a disabled
+Saving or deleting a client moves a shared stamp (see infra/stamps.py), so a change (a disabled
 client, a rotated secret) reaches every process within SHARED_CACHE_CHECK_INTERVAL seconds.
 """
 
@@ -146,16 +146,17 @@ def client_update(
     if client.is_public and client.secret_hash:
         client.secret_hash = ""
         changed.append("secret_hash")
-    if changed:
-        client.save(update_fields=changed)
-        event_record(
-            Kind.CLIENT_CHANGED, origin=origin, client_id=client.pk, actor_id=actor_id,
-            fields=sorted(changed),
-        )  # fmt: skip
-    if "is_active" in fields:
-        client_set_active(client, client.is_active, origin=origin, actor_id=actor_id)
-    if not client.is_public and not client.secret_hash:
-        return client_secret_rotate(client, origin=origin, actor_id=actor_id)
+    with transaction.atomic():
+        if changed:
+            client.save(update_fields=changed)
+            event_record(
+                Kind.CLIENT_CHANGED, origin=origin, client_id=client.pk, actor_id=actor_id,
+                fields=sorted(changed),
+            )  # fmt: skip
+        if "is_active" in fields:
+            client_set_active(client, client.is_active, origin=origin, actor_id=actor_id)
+        if not client.is_public and not client.secret_hash:
+            return client_secret_rotate(client, origin=origin, actor_id=actor_id)
     return None
 
 
@@ -192,3 +193,14 @@ def client_grants_revoke(
         grants=revoked,
     )  # fmt: skip
     return revoked
+
+
+def client_delete(client: Client, *, origin: Origin = NOWHERE, actor_id: Identifier = None) -> None:
+    """Remove a client for good: its grants, codes and consents go with it (so its refresh
+    tokens stop working at once), and its security events keep its name and id."""
+    with transaction.atomic():
+        event_record(
+            Kind.CLIENT_DELETED, origin=origin, actor_id=actor_id,
+            client=client.client_id, name=client.name,
+        )  # fmt: skip
+        client.delete()

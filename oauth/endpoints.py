@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from . import services
 from .authentication import access_token_claims
-from .errors import limit_hit
 from .hashing import secret_hash
+from .limits import limit_hit
 from .models import CLIENT_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS, Client, Grant, RefreshToken
 
 

@@ -11,9 +11,6 @@ from authlib.oauth2.rfc6749 import (
 from authlib.oauth2.rfc6750 import InsufficientScopeError
 from django.conf import settings
 
-from infra.origin import NOWHERE, Origin
-from infra.ratelimit import rate_hit
-
 
 class GrantTypeUnsupported(UnsupportedGrantTypeError):
     def __init__(self) -> None:
@@ -79,10 +76,3 @@ class ScopeMissing(InsufficientScopeError):
     def get_headers(self) -> list[tuple[str, str]]:
         challenge = f'Bearer error="insufficient_scope", scope="{self.scope}"'
         return [*super().get_headers(), ("WWW-Authenticate", challenge)]
-
-
-def limit_hit(limit: str, subject: str, origin: Origin = NOWHERE) -> None:
-    """Count one against `limit`; over it, the protocol's 429 (TooManyRequests)."""
-    verdict = rate_hit(limit, subject, origin=origin)
-    if not verdict.allowed:
-        raise TooManyRequests(verdict.retry_after)

@@ -2,7 +2,7 @@
 a JWKS.
 
 Each process keeps a `KeyRing` in memory, so signing and verifying tokens cost no query; a
-shared stamp (see shared.py) tells it when keys were rotated.
+shared stamp (see infra/stamps.py) tells it when keys were rotated.
 """
 
 from __future__ import annotations

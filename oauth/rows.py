@@ -27,7 +27,7 @@ def refresh_token_with_grant(token_hash: str) -> RefreshToken | None:
         db,
         f"SELECT {token.select('t')}, {grant.select('g')}, {user.select('u')} "
         f"FROM {token.table} t JOIN {grant.table} g ON g.id = t.grant_id "
-        f"JOIN {user.table} u ON u.id = g.user_id WHERE t.token_hash = %s",
+        f"JOIN {user.table} u ON u.{user.key} = g.user_id WHERE t.token_hash = %s",
         [token_hash],
     )
     if row is None:
@@ -53,7 +53,7 @@ def code_with_grant(code_hash: str, client_pk: int) -> AuthorizationCode | None:
     row = fetch_one(
         db,
         f"SELECT {code.select('c')}, {user.select('u')}, {grant.select('g')} "
-        f"FROM {code.table} c JOIN {user.table} u ON u.id = c.user_id "
+        f"FROM {code.table} c JOIN {user.table} u ON u.{user.key} = c.user_id "
         f"LEFT JOIN {grant.table} g ON g.authorization_code_id = c.id "
         "WHERE c.code_hash = %s AND c.client_id = %s",
         [code_hash, client_pk],

@@ -17,8 +17,9 @@ from infra.ratelimit import address_subject
 
 from .clients import active_client
 from .endpoints import IntrospectionEndpoint, RevocationEndpoint
-from .errors import limit_hit, plain
+from .errors import plain
 from .grants import PKCE, AuthorizationCodeGrant, OpenIDConnect, RefreshTokenGrant
+from .limits import limit_hit
 from .models import Client, RefreshToken
 from .scopes import SUPPORTED_SCOPES, requested_scopes
 

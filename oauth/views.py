@@ -29,8 +29,9 @@ from .authentication import access_token_claims, bearer_token
 from .claims import user_claims
 from .cors import for_client_origins, public_document
 from .discovery import server_metadata
-from .errors import GrantTypeUnsupported, ScopeMissing, limit_hit
+from .errors import GrantTypeUnsupported, ScopeMissing
 from .keys import published_jwks
+from .limits import limit_hit
 from .models import Grant, GrantType
 from .scopes import scope_list
 from .server import server

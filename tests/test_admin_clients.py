@@ -172,3 +172,32 @@ def test_the_security_events_pages_moved_with_them(operator: HttpClient) -> None
 
     assert old.status_code == HTTPStatus.MOVED_PERMANENTLY
     assert old["Location"] == "/admin/events/securityevent/?kind__exact=sign_in"
+
+
+@pytest.mark.parametrize("way", ["page", "action"])
+def test_deleting_a_client_ends_its_tokens_and_is_recorded_as_the_operators(
+    operator: HttpClient,
+    operator_account: User,
+    exchange: Callable[..., dict[str, Any]],
+    token_request: Callable[..., Any],
+    confidential_client: RegisteredClient,
+    way: str,
+) -> None:
+    tokens = exchange(confidential_client)
+    client = confidential_client.model
+
+    if way == "page":
+        operator.post(f"/admin/oauth/client/{client.pk}/delete/", {"post": "yes"})
+    else:
+        operator.post(
+            "/admin/oauth/client/",
+            {"action": "delete_selected", "_selected_action": [str(client.pk)], "post": "yes"},
+        )
+
+    assert not Client.objects.exists()
+    refresh = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    auth = (confidential_client.client_id, confidential_client.secret or "")
+    assert token_request(refresh, auth=auth).status_code == HTTPStatus.UNAUTHORIZED
+    deleted = SecurityEvent.objects.get(kind="client_deleted")
+    assert deleted.actor == operator_account
+    assert deleted.detail == {"client": client.client_id, "name": "Photo printer"}

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import secrets
-import tempfile
 from pathlib import Path
+
+import pytest
 
 from tests.test_settings import manage
 
@@ -15,10 +16,14 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ISSUER": "https://auth.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/1",
-    # A database of the checks' own, empty: the one DATABASE_URL names may hold keys that
-    # `make run` encrypted with the development secret, which this SECRET_KEY cannot read.
-    "DATABASE_URL": f"sqlite:///{Path(tempfile.gettempdir()) / 'authserver-deploy-checks.sqlite3'}",
 }
+
+
+@pytest.fixture(autouse=True)
+def empty_database(tmp_path: Path) -> None:
+    """A database of the checks' own: the one DATABASE_URL names may hold keys that `make run`
+    encrypted with the development secret, which the production SECRET_KEY cannot read."""
+    PRODUCTION["DATABASE_URL"] = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
 
 
 def test_check_deploy_passes_on_production_settings() -> None:

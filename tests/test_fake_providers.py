@@ -1,4 +1,4 @@
-"""The loopback fakes of Google, Naver and Kakao speak the wire formats of providers.md §5.
+"""The loopback fakes of Google, Naver and Kakao speak the providers' documented wire formats.
 
 Driven over real HTTP with `requests`, as the sign-in code drives the real providers, so a test
 of the sign-in that passes against these fakes has met the real shapes, statuses and quirks.

@@ -75,7 +75,7 @@ def test_security_events_move_to_their_own_app_with_their_rows_and_permissions(
     assert (kept.pk, kept.content_type.app_label) == (viewing.pk, "events")
 
 
-def test_whole_names_providers_gave_leave_first_name(old_schema: Apps) -> None:
+def test_whole_names_providers_gave_leave_first_name_and_come_back(old_schema: Apps) -> None:
     users = old_schema.get_model("accounts", "User")
     identities = old_schema.get_model("accounts", "SocialIdentity")
 
@@ -93,7 +93,9 @@ def test_whole_names_providers_gave_leave_first_name(old_schema: Apps) -> None:
         {"id_token": {"given_name": "Jane", "family_name": "Doe"}, "userinfo": {}},
     )  # fmt: skip
     kakao = made_through("kakao", "홍길동", {"id": 1})
-    with_password = made_through("naver", "Alice", {}, last_name="")
+    renamed = made_through("naver", "Old Name", {})
+    identities.objects.filter(user=renamed).update(name="New Name")  # a later sign-in's name
+    with_password = made_through("naver", "Alice", {})
     users.objects.filter(pk=with_password.pk).update(password="argon2$a-real-hash")
 
     migrate_to_latest()
@@ -104,5 +106,11 @@ def test_whole_names_providers_gave_leave_first_name(old_schema: Apps) -> None:
     }
     assert names[google.pk] == ("Jane Doe", "Jane", "Doe", "Jane Doe")
     assert names[kakao.pk] == ("홍길동", "", "", "홍길동")
+    assert names[renamed.pk] == ("Old Name", "", "", "Old Name")
     assert names[with_password.pk] == ("", "Alice", "", "Alice")  # a name the person typed
-    assert SocialIdentity.objects.count() == 3
+    assert SocialIdentity.objects.count() == 4
+
+    MigrationExecutor(connection).migrate([("accounts", "0003_whole_names")])
+
+    back = {user.pk: (user.first_name, user.last_name) for user in users.objects.all()}
+    assert back[google.pk] == ("Jane Doe", "") and back[kakao.pk] == ("홍길동", "")

@@ -1,4 +1,4 @@
-"""Requests to other servers (oauth/outbound.py): an answer is read within its time limit and
+"""Requests to other servers (infra/outbound.py): an answer is read within its time limit and
 up to MAX_BODY, and a redirect is not followed."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """What each provider is sent and how its answer is read, as the fakes record it: the wire
-details of providers.md (Naver's state at the exchange and string expires_in, Kakao's form
+details the providers document (Naver's state at the exchange and string expires_in, Kakao's form
 content type and comma-separated scopes, PKCE and nonce where they belong)."""
 
 from __future__ import annotations
