@@ -4,7 +4,8 @@ Serves the project with `manage.py runserver` on a free port, against a throwawa
 with the demo person and the demo client (`setupdemo`); in headless Chromium (Playwright, as the
 browser tests drive it) starts the demo client's sign-in, photographs the sign-in page, signs in
 as the demo person and photographs the consent page; then lays the two side by side in one
-page and writes its picture to docs/sign-in-and-consent.png.
+page and writes its picture to docs/sign-in-and-consent.png. The demo person, made an operator
+for the occasion, then photographs the demo client's page in the admin: docs/admin-client.png.
 
 The language switcher's "한국어" needs a Korean font (Debian: fonts-nanum or fonts-noto-cjk).
 """
@@ -27,6 +28,8 @@ from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "sign-in-and-consent.png"
+ADMIN_OUTPUT = ROOT / "docs" / "admin-client.png"
+ADMIN_SIZE = {"width": 1200, "height": 900}
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -49,6 +52,12 @@ SIDE_BY_SIDE = f"""<!doctype html>
 </style></head>
 <body><img src="sign-in.png" alt=""><img src="consent.png" alt=""></body></html>
 """
+
+
+OPERATOR = (
+    "from accounts.models import User; "
+    "User.objects.filter(username='demo').update(is_staff=True, is_superuser=True)"
+)
 
 
 def free_port() -> int:
@@ -134,6 +143,14 @@ def photograph(page: Page, port: int, password: str, scratch: Path) -> None:
     page.screenshot(path=scratch / "consent.png")
 
 
+def photograph_admin(page: Page, port: int) -> None:
+    """The demo client's page in the admin, as an operator opens it."""
+    page.goto(f"http://127.0.0.1:{port}/admin/oauth/client/")
+    page.get_by_role("link", name="Demo client").click()
+    page.wait_for_url(re.compile(r"/admin/oauth/client/\d+/change/"))
+    page.screenshot(path=ADMIN_OUTPUT)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         scratch = Path(directory)
@@ -144,6 +161,7 @@ def main() -> None:
         found = re.search(r"Sign in as:\s+demo / (\S+)", printed)
         if found is None:
             raise SystemExit(f"setupdemo printed no password:\n{printed}")
+        manage(env, "shell", "-c", OPERATOR)
         with server(env, port), sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -156,9 +174,17 @@ def main() -> None:
                 sheet = browser.new_page(viewport=SHEET_SIZE)
                 sheet.goto(side_by_side.as_uri())
                 sheet.screenshot(path=OUTPUT)
+                admin = browser.new_page(viewport=ADMIN_SIZE, locale="en-US")
+                admin.goto(f"http://127.0.0.1:{port}/accounts/login/")
+                admin.fill("input[name=username]", "demo")
+                admin.fill("input[name=password]", found.group(1))
+                admin.click("button[type=submit].primary")
+                admin.wait_for_url(re.compile(r"/accounts/"))
+                photograph_admin(admin, port)
             finally:
                 browser.close()
-    print(f"wrote {OUTPUT.relative_to(ROOT)} ({OUTPUT.stat().st_size // 1024} KB)")
+    for written in (OUTPUT, ADMIN_OUTPUT):
+        print(f"wrote {written.relative_to(ROOT)} ({written.stat().st_size // 1024} KB)")
 
 
 if __name__ == "__main__":
