@@ -11,6 +11,7 @@ from authserver.admin_base import NulRefused
 
 from .models import SocialIdentity, User
 
+PRIVILEGES = ("is_staff", "is_superuser", "groups", "user_permissions")
 IDENTITY_FIELDS = ("provider", "uid", "email", "email_verified", "first_login_at", "last_login_at")
 
 
@@ -31,6 +32,21 @@ class AccountAdmin(NulRefused[User], UserAdmin[User]):
         (_("Name and email"), {"fields": ("name", "email_verified")}),
     )
     inlines = [SocialIdentityInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: User | None = None) -> Any:
+        """Who may use the admin, and with what rights, is for superusers to decide: a staff
+        member who may change accounts could otherwise make itself, or anyone, a superuser."""
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return [*fields, *PRIVILEGES]
+
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        """A superuser's account (its password included) is changed by superusers only: else
+        whoever may change accounts could take one over."""
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(SocialIdentity)

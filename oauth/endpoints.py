@@ -22,6 +22,7 @@ from .authentication import access_token_claims
 from .hashing import secret_hash
 from .limits import limit_hit
 from .models import CLIENT_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS, Client, Grant, RefreshToken
+from .scopes import scope_list
 
 
 @dataclass
@@ -143,12 +144,15 @@ class IntrospectionEndpoint(TokenHintIsAHint, BaseIntrospectionEndpoint):
             "active": True,
             "scope": token.scope,
             "client_id": grant.client.client_id,
-            "username": grant.user.get_username(),
             "sub": grant.user.sub,
             "iss": settings.ISSUER,
             "iat": token.issued_at,
             "exp": token.expires_at,
         }
+        if "profile" in scope_list(token.scope):
+            # Only what the grant lets be known of the person (the username is often the email's
+            # local part): as the userinfo endpoint would answer.
+            payload["username"] = grant.user.get_username()
         if token.token_type == "access_token":
             payload.update(token_type="Bearer", aud=settings.ACCESS_TOKEN_AUDIENCE, jti=token.jti)
         return payload

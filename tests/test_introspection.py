@@ -195,3 +195,20 @@ def test_disabled_clients_tokens_are_inactive(
 
     for token in (tokens["access_token"], tokens["refresh_token"]):
         assert introspect(resource_server, token).json() == {"active": False}
+
+
+@pytest.mark.parametrize(("scope", "told"), [("openid", False), ("openid profile", True)])
+def test_the_username_is_told_only_under_the_profile_scope(
+    exchange: Callable[..., dict[str, Any]],
+    introspect: Callable[..., Any],
+    confidential_client: RegisteredClient,
+    scope: str,
+    told: bool,
+) -> None:
+    """A client allowed only openid would learn the username (often the email's local part)."""
+    tokens = exchange(confidential_client, scope=scope)
+
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        body = introspect(confidential_client, token).json()
+        assert body["active"] is True and body["scope"] == scope
+        assert ("username" in body) is told
