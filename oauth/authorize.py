@@ -133,8 +133,13 @@ def _authorize(request: HttpRequest) -> HttpResponse:
             if "none" in prompts:
                 raise LoginRequiredError()
             return sign_in_demand(request, again=fresh_sign_in)
-        needs_consent = "consent" in prompts or not (
-            client.first_party or services.consent_covers(user=user, client=client, scope=scope)
+        needs_consent = (
+            "consent" in prompts
+            or client.identity_unproven(grant.redirect_uri)
+            or not (
+                client.first_party
+                or services.consent_covers(user=user, client=client, scope=scope)
+            )
         )
         if needs_consent and "none" in prompts:
             raise ConsentRequiredError()

@@ -19,7 +19,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .hashing import secret_matches
 from .people import Person
-from .redirect_uris import origin_of, redirect_uri_matches, validate_origins, validate_redirect_uris
+from .redirect_uris import (
+    is_loopback,
+    origin_of,
+    redirect_uri_matches,
+    validate_origins,
+    validate_redirect_uris,
+)
 from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string
 
 # How clients authenticate (RFC 7591 §2's names): confidential ones with their secret, public
@@ -153,7 +159,16 @@ class Client(models.Model):
         return scope_string(requested)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return any(redirect_uri_matches(redirect_uri, uri) for uri in self.redirect_uris)
+        return any(
+            redirect_uri_matches(redirect_uri, uri, any_loopback_port=self.is_public)
+            for uri in self.redirect_uris
+        )
+
+    def identity_unproven(self, redirect_uri: str) -> bool:
+        """RFC 8252 §8.6: a public client answering on loopback cannot be told from any other
+        program on the device, so a consent given to it before must not approve this request
+        silently: the person is asked again."""
+        return self.is_public and is_loopback(redirect_uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
         return not self.is_public and secret_matches(client_secret, self.secret_hash)

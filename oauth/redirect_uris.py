@@ -103,12 +103,14 @@ def origin_of(uri: str) -> str | None:
 UNSEEN_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
 
 
-def redirect_uri_matches(requested: str, registered: str) -> bool:
-    """Exact, byte-for-byte match (RFC 9700 §4.1.3), except that a loopback redirect URI of a
-    native app may use any port (RFC 8252 §7.3)."""
+def redirect_uri_matches(requested: str, registered: str, *, any_loopback_port: bool) -> bool:
+    """Exact, byte-for-byte match (RFC 9700 §4.1.3), except that a native app's loopback
+    redirect URI may use any port (RFC 8252 §7.3), written as a port is: 1 to 65535, no leading
+    zero. Only native apps (public clients) listen on a port the system gives them; a web
+    client's loopback URI is matched exactly, like any other."""
     if requested == registered:
         return True
-    if UNSEEN_IN_URLS.search(requested):
+    if not any_loopback_port or UNSEEN_IN_URLS.search(requested):
         return False  # urlsplit would drop them: the comparison would not be byte for byte
     try:
         asked, known = urlsplit(requested), urlsplit(registered)
@@ -116,12 +118,20 @@ def redirect_uri_matches(requested: str, registered: str) -> bool:
     except ValueError:
         return False
     return (
-        known.scheme == "http"
-        and known.hostname in LOOPBACK_HOSTS
+        is_loopback(registered)
         and asked.scheme == known.scheme
         and asked.hostname == known.hostname
         and asked_port is not None
+        and 0 < asked_port
+        and asked.netloc.endswith(f":{asked_port}")  # not :0, not :08080
         and (asked.path, asked.query, asked.fragment) == (known.path, known.query, known.fragment)
         and asked.username is None
         and asked.password is None
     )
+
+
+def is_loopback(uri: str) -> bool:
+    """A native app's redirect URI on this device's loopback interface (RFC 8252 §7.3): any
+    program on the device can listen there, so it proves nothing about which app answers."""
+    parts = parsed_url(uri)
+    return parts is not None and parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS

@@ -131,8 +131,9 @@ def test_loopback_redirect_uri_may_use_any_port(
     client = make_client(first_party=True, public=True, redirect_uris=["http://127.0.0.1/callback"])
     pkce = Pkce()
 
-    response = signed_in.get(
-        authorize_url(client, pkce, redirect_uri="http://127.0.0.1:51004/callback")
+    response = signed_in.post(  # the answer on the consent page, asked every time (RFC 8252 §8.6)
+        authorize_url(client, pkce, redirect_uri="http://127.0.0.1:51004/callback"),
+        {"decision": "allow"},
     )
     other_path = signed_in.get(
         authorize_url(client, pkce, redirect_uri="http://127.0.0.1:51004/other")
