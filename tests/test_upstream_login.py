@@ -607,7 +607,6 @@ def fresh_sign_in_demanded(browser: HttpClient, client: RegisteredClient, **para
 @pytest.mark.parametrize(
     ("provider", "asks_again", "demand"),
     [
-        ("naver", {"auth_type": "reauthenticate"}, {"prompt": "login"}),
         ("kakao", {"prompt": "login"}, {"prompt": "login"}),
         ("kakao", {"prompt": "login"}, {"max_age": "0"}),
     ],
@@ -634,7 +633,7 @@ def test_a_fresh_sign_in_asks_the_provider_for_the_credentials_again(
     assert {name: sent.get(name) for name in asks_again} == {
         name: [value] for name, value in asks_again.items()
     }
-    assert [p.id for p in page.context["providers"]] == ["naver", "kakao"]  # not Google
+    assert [p.id for p in page.context["providers"]] == ["kakao"]  # its id_token proves it
     assert "code" in query(answer["Location"])
 
 
@@ -661,17 +660,28 @@ def test_a_provider_whose_id_token_shows_no_fresh_sign_in_is_refused_for_one(
     assert any(record.levelno == logging.WARNING for record in caplog.records)
 
 
-def test_a_provider_that_cannot_ask_again_cannot_stand_for_a_fresh_sign_in(
-    browser: HttpClient, upstream: Any, make_client: Callable[..., RegisteredClient]
+@pytest.mark.parametrize("provider", ["google", "naver", "kakao without OpenID Connect"])
+def test_a_provider_that_cannot_prove_a_fresh_sign_in_cannot_stand_for_one(
+    browser: HttpClient,
+    upstream: Any,
+    make_client: Callable[..., RegisteredClient],
+    settings: Any,
+    provider: str,
 ) -> None:
-    """Google's prompt has no `login`: its one-click answer is no fresh sign-in."""
+    """Google's prompt has no `login`; Naver's answer, and Kakao's without an id_token, carry
+    no auth_time: nothing shows the person presented credentials, whatever was asked (a
+    parameter on the redirect is the client's to strip)."""
+    if provider.startswith("kakao"):
+        provider, settings.KAKAO_SCOPES = "kakao", "profile_nickname account_email"
     client = make_client(first_party=True)
-    sign_in_with(browser, "google")
+    sign_in_with(browser, provider)
     next_path = fresh_sign_in_demanded(browser, client, prompt="login")
 
-    refused = browser.post("/accounts/login/google/", {"next": next_path})
+    page = browser.get("/accounts/login/", {"next": next_path})
+    refused = browser.post(f"/accounts/login/{provider}/", {"next": next_path})
     still = browser.get(next_path)
 
+    assert provider not in [p.id for p in page.context["providers"]]
     assert refused.status_code == HTTPStatus.BAD_REQUEST
     assert 'data-reason="reauthentication"' in refused.content.decode()
     assert still["Location"].startswith("/accounts/login/")  # no code without a fresh sign-in
@@ -735,3 +745,24 @@ def test_a_provider_id_no_one_could_have_is_refused(
     upstream.naver.user["id"] = uid
 
     assert_failed_cleanly(sign_in_with(browser, "naver"), "invalid", caplog)
+
+
+def test_a_naver_sign_in_with_its_reauthentication_stripped_meets_no_fresh_sign_in_demand(
+    browser: HttpClient, upstream: Any, make_client: Callable[..., RegisteredClient]
+) -> None:
+    """The attack that was seen: the demanding request's sign-in sent through Naver, with
+    auth_type=reauthenticate taken off the way there; Naver answers with one click and no
+    auth_time, and the app got a code as if the person had signed in afresh."""
+    client = make_client(first_party=True)
+    sign_in_with(browser, "naver")
+    next_path = fresh_sign_in_demanded(browser, client, prompt="login")
+    pending = {"next": next_path, "csrfmiddlewaretoken": "unused"}
+
+    started = browser.post("/accounts/login/naver/", pending)
+    if started.status_code == HTTPStatus.FOUND:  # the old way: off to Naver, then back
+        stripped = started["Location"].replace("&auth_type=reauthenticate", "")
+        come_back(browser, stripped)
+    still = browser.get(next_path)
+
+    assert started.status_code == HTTPStatus.BAD_REQUEST
+    assert still["Location"].startswith("/accounts/login/")

@@ -123,12 +123,15 @@ class Provider:
     pkce: ClassVar[bool] = True
     token_auth_method: ClassVar[str] = "client_secret_post"
     # The authorization parameters that make the provider ask for the person's credentials even
-    # when they are signed in there; None when it has none, and it cannot stand for a fresh
-    # sign-in demanded here (prompt=login, max_age: OIDC Core §3.1.2.1).
+    # when they are signed in there; None when it has none.
     reauthentication: ClassVar[dict[str, str] | None] = None
 
     def can_reauthenticate(self) -> bool:
-        return self.reauthentication is not None
+        """Whether a sign-in here can stand for a fresh sign-in demanded by an app (prompt=login,
+        max_age, OIDC Core §3.1.2.1): the provider must be asked to take the credentials again
+        and prove that it did, by the auth_time of its id_token (id_token_claims checks it). The
+        parameter alone proves nothing: anyone between can strip it from the redirect."""
+        return self.reauthentication is not None and self.uses_openid()
 
     def setting(self, name: str) -> str:
         return str(getattr(settings, f"{self.id.upper()}_{name}"))

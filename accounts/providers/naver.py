@@ -17,7 +17,8 @@ class Naver(Provider):
     id = "naver"
     label = _("Naver")
     pkce = False  # only on Naver's separate OIDC endpoints
-    reauthentication = {"auth_type": "reauthenticate"}
+    # Naver's auth_type=reauthenticate is not asked for: its answer carries no auth_time, so a
+    # sign-in through Naver can never prove that it was fresh.
 
     def token_request_extras(self, pending: Pending) -> dict[str, str]:
         return {"state": pending.state}
