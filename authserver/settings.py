@@ -348,6 +348,9 @@ RATE_LIMITS = {
     "token_client": env_rate("RATE_LIMIT_TOKEN_CLIENT", "600/60"),
     "token_address": env_rate("RATE_LIMIT_TOKEN_ADDRESS", "300/60"),
     "introspection_client": env_rate("RATE_LIMIT_INTROSPECTION_CLIENT", "1200/60"),
+    # Requests from one address, whether or not their client authentication succeeds.
+    "introspection_address": env_rate("RATE_LIMIT_INTROSPECTION_ADDRESS", "1200/60"),
+    "revocation_address": env_rate("RATE_LIMIT_REVOCATION_ADDRESS", "300/60"),
 }
 
 # Sign-in with Google, Naver and Kakao (accounts/providers/). A provider without a client id is

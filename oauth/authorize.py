@@ -137,8 +137,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
             "consent" in prompts
             or client.identity_unproven(grant.redirect_uri)
             or not (
-                client.first_party
-                or services.consent_covers(user=user, client=client, scope=scope)
+                client.first_party or services.consent_covers(user=user, client=client, scope=scope)
             )
         )
         if needs_consent and "none" in prompts:

@@ -134,13 +134,19 @@ def token(request: HttpRequest, client_id: str | None) -> HttpResponse:
 @for_client_origins("POST")
 @form_endpoint
 def revoke(request: HttpRequest, client_id: str | None) -> HttpResponse:
+    """Counted per address, as at the token endpoint: failed client authentications too."""
+    origin = Origin.of(request)
+    limit_hit("revocation_address", address_subject(origin.ip_address), origin)
     response: HttpResponse = server.create_endpoint_response("revocation", request)
     return response
 
 
 @form_endpoint
 def introspect(request: HttpRequest, client_id: str | None) -> HttpResponse:
-    """Counted per client once it has authenticated (endpoints.py)."""
+    """Counted per address, failed client authentications too, and per client once it has
+    authenticated (endpoints.py)."""
+    origin = Origin.of(request)
+    limit_hit("introspection_address", address_subject(origin.ip_address), origin)
     response: HttpResponse = server.create_endpoint_response("introspection", request)
     return response
 
