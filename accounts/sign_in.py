@@ -43,6 +43,9 @@ def sign_in_complete(
 def record_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     method, credentials_presented = _method.get()
     if request is not None and hasattr(request, "session"):
+        # A new session key for every sign-in, the same person's again included (Django keeps
+        # the key then): nothing holds on to the session as it was before.
+        request.session.cycle_key()
         sign_in_record(request, credentials_presented=credentials_presented)
     event_record(Kind.SIGN_IN, origin=Origin.of(request), user_id=user.pk, method=method)
 

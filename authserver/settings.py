@@ -287,8 +287,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Sessions (the server's own pages only) are read from the cache, written through to the database.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions (the server's own pages only) live where every process reads them: in Redis, written
+# through to the database; without Redis in the database alone (a cache in each process's memory
+# would serve a worker its stale copy of a session another worker changed).
+SESSION_ENGINE = f"django.contrib.sessions.backends.{'cached_db' if REDIS_URL else 'db'}"
 # Browser security. Served over https (the issuer says so): secure cookies, HSTS, redirects to
 # https (behind a TLS-terminating proxy, set TRUST_X_FORWARDED_PROTO).
 HTTPS = ISSUER.startswith("https://")
