@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 from oauth.authentication import BearerTokenAuthentication, HasScope
 
 PROFILE_CLAIMS = (
-    "sub", "name", "preferred_username", "given_name", "family_name", "email", "email_verified",
+    "sub", "name", "preferred_username", "given_name", "family_name", "picture", "updated_at",
+    "email", "email_verified",
 )  # fmt: skip
 
 

@@ -23,6 +23,13 @@ class User(AbstractUser):
     email_verified = models.BooleanField(
         default=False, help_text="Whether this server has confirmed that the email is theirs."
     )
+    picture = models.URLField(
+        _("picture"),
+        max_length=1000,
+        blank=True,
+        help_text=_("From the provider last signed in with."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         constraints = [

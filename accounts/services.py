@@ -61,6 +61,7 @@ def _identity_user(profile: Profile, current_user: User | None, origin: Origin) 
         if account_locked(identity.user):
             raise IdentityError("locked")
         _identity_update(identity, profile, now)
+        _picture_update(identity.user, profile)
         return identity.user
     if current_user is not None:
         user = current_user
@@ -69,6 +70,7 @@ def _identity_user(profile: Profile, current_user: User | None, origin: Origin) 
         if joined is not None and account_locked(joined):
             raise IdentityError("locked")
         user = joined or _user_create(profile)
+    _picture_update(user, profile)
     SocialIdentity.objects.create(
         user=user,
         provider=profile.provider,
@@ -87,6 +89,14 @@ def _identity_update(identity: SocialIdentity, profile: Profile, now: datetime) 
     for name, value in _identity_fields(profile, now).items():
         setattr(identity, name, value)
     identity.save()
+
+
+def _picture_update(user: User, profile: Profile) -> None:
+    """The picture of the provider the person signed in with last, when it gives one."""
+    picture = printable(profile.picture, 1000)
+    if picture and picture != user.picture:
+        user.picture = picture
+        user.save(update_fields=["picture", "updated_at"])
 
 
 def _identity_fields(profile: Profile, now: datetime) -> dict[str, object]:
@@ -132,6 +142,7 @@ def _user_create(profile: Profile) -> User:
         name=printable(profile.name, 255),
         first_name=printable(profile.given_name, 150),
         last_name=printable(profile.family_name, 150),
+        picture=printable(profile.picture, 1000),
     )
     user.set_unusable_password()
     user.save()

@@ -1,4 +1,6 @@
-"""What the id_token and the UserInfo endpoint say about a person, by scope (OIDC Core §5.4)."""
+"""What UserInfo (and an access token, for resource servers) says about a person, by scope
+(OIDC Core §5.4). The id_token says only who they are: with an access token issued, the scopes'
+claims come from UserInfo."""
 
 from __future__ import annotations
 
@@ -18,6 +20,9 @@ def user_claims(user: Person, scope: str) -> UserInfo:
             claims["given_name"] = user.first_name
         if user.last_name:
             claims["family_name"] = user.last_name
+        if user.picture:
+            claims["picture"] = user.picture
+        claims["updated_at"] = int(user.updated_at.timestamp())
     if "email" in scopes and user.email:
         claims["email"] = user.email
         claims["email_verified"] = user.email_verified

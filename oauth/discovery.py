@@ -55,6 +55,8 @@ def server_metadata(*, openid: bool) -> dict[str, Any]:
                 "preferred_username",
                 "given_name",
                 "family_name",
+                "picture",
+                "updated_at",
                 "email",
                 "email_verified",
             ],

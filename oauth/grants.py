@@ -15,7 +15,6 @@ from django.utils import timezone
 from joserfc.jwk import KeySet
 
 from . import services
-from .claims import user_claims
 from .hashing import generate_secret
 from .keys import active_signing_key
 from .models import CLIENT_AUTH_METHODS, AuthorizationCode, Client, RefreshToken
@@ -215,4 +214,6 @@ class OpenIDConnect(OpenIDCode):
         }
 
     def generate_user_info(self, user: Person, scope: str) -> UserInfo:
-        return user_claims(user, scope)
+        """The person's identifier only: an access token is always issued beside the id_token,
+        so the profile and email claims come from UserInfo (OIDC Core §5.4)."""
+        return UserInfo(sub=user.sub)

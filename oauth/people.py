@@ -3,6 +3,7 @@ the accounts app provides: this side never imports it, and asks only for what is
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -12,6 +13,8 @@ class Person(Protocol):
     email_verified: bool  # whether this server has confirmed that the email is theirs
     first_name: str
     last_name: str
+    picture: str  # a URL, or empty
+    updated_at: datetime  # when what is known of them last changed
     is_active: bool
 
     @property

@@ -157,7 +157,7 @@ def introspect(request: HttpRequest, client_id: str | None) -> HttpResponse:
 def userinfo(request: HttpRequest) -> HttpResponse:
     """OIDC Core §5.3. The grant is looked up with the user, so a revoked grant is refused."""
     try:
-        claims = access_token_claims(bearer_token(request.headers.get("Authorization", "")))
+        claims = access_token_claims(presented_access_token(request))
         request.oauth_client_id = claims.get("client_id")  # type: ignore[attr-defined]
         if "openid" not in scope_list(claims.get("scope")):
             raise ScopeMissing("openid")
@@ -174,6 +174,24 @@ def userinfo(request: HttpRequest) -> HttpResponse:
     response = JsonResponse(user_claims(grant.user, claims.get("scope", "")))
     response["Cache-Control"] = "no-store"
     return response
+
+
+def presented_access_token(request: HttpRequest) -> str:
+    """The bearer token in the Authorization header (RFC 6750 §2.1) or in a form-encoded POST
+    body (§2.2), one way only (§2)."""
+    header = request.headers.get("Authorization")
+    in_body = None
+    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+        try:
+            check_parameters(request.POST)
+            in_body = request.POST.get("access_token")
+        except (RequestDataTooBig, TooManyFieldsSent, BadRequest):
+            raise InvalidRequestError("The request body is malformed.") from None
+    if in_body is None:
+        return bearer_token(header or "")
+    if header:
+        raise InvalidRequestError("Send the access token one way, not two.")
+    return in_body
 
 
 @public_document

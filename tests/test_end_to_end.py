@@ -218,6 +218,7 @@ def test_the_quick_start_runs_as_written(
         "preferred_username": "alice",
         "given_name": "Alice",
         "family_name": "Example",
+        "updated_at": int(user.updated_at.timestamp()),
         "email": "alice@example.com",
         "email_verified": True,
     }
@@ -266,6 +267,7 @@ def test_full_flow_with_requests_oauthlib_as_a_public_client(
         "preferred_username": "alice",
         "given_name": "Alice",
         "family_name": "Example",
+        "updated_at": int(user.updated_at.timestamp()),
     }
 
     refreshed = oauth.refresh_token(server["token_endpoint"], client_id=client.client_id)

@@ -64,6 +64,7 @@ def test_me_returns_the_profile_from_the_token_with_no_query(
         "preferred_username": "alice",
         "given_name": "Alice",
         "family_name": "Example",
+        "updated_at": int(user.updated_at.timestamp()),
         "email": "alice@example.com",
         "email_verified": True,
     }

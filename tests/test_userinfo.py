@@ -7,7 +7,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 
+import jwt
 import pytest
 import time_machine
 from django.conf import settings
@@ -161,3 +163,90 @@ def test_disabled_clients_tokens_are_refused(
     response = browser.get("/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}")
 
     assert response.status_code == HTTPStatus.UNAUTHORIZED
+
+
+def test_userinfo_takes_the_token_from_a_form_encoded_body(
+    exchange: Callable[..., dict[str, Any]],
+    browser: HttpClient,
+    confidential_client: RegisteredClient,
+    user: User,
+) -> None:
+    """RFC 6750 §2.2 (OpenID's oidcc-userinfo-post-body)."""
+    tokens = exchange(confidential_client)
+
+    response = browser.post(
+        "/oauth/userinfo",
+        urlencode({"access_token": tokens["access_token"]}),
+        "application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["sub"] == str(user.pk)
+
+
+@pytest.mark.parametrize(
+    ("body", "header", "status"),
+    [
+        ("both", True, HTTPStatus.BAD_REQUEST),  # RFC 6750 §2: one way only
+        ("garbage", False, HTTPStatus.UNAUTHORIZED),
+        ("twice", False, HTTPStatus.BAD_REQUEST),
+    ],
+)
+def test_a_token_in_the_body_is_held_to_the_same_rules(
+    exchange: Callable[..., dict[str, Any]],
+    browser: HttpClient,
+    confidential_client: RegisteredClient,
+    body: str,
+    header: bool,
+    status: HTTPStatus,
+) -> None:
+    token = exchange(confidential_client)["access_token"]
+    form = {
+        "both": urlencode({"access_token": token}),
+        "garbage": urlencode({"access_token": "not.a.token"}),
+        "twice": urlencode([("access_token", token), ("access_token", token)]),
+    }[body]
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if header else {}
+
+    response = browser.post("/oauth/userinfo", form, "application/x-www-form-urlencoded", **headers)
+
+    assert response.status_code == status
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_the_id_token_says_who_and_userinfo_says_the_rest(
+    exchange: Callable[..., dict[str, Any]],
+    browser: HttpClient,
+    confidential_client: RegisteredClient,
+    user: User,
+) -> None:
+    """OIDC Core §5.4: with an access token issued, the profile and email scopes' claims come
+    from UserInfo, not the id_token."""
+    tokens = exchange(confidential_client, scope="openid profile email")
+
+    id_token = jwt.decode(tokens["id_token"], options={"verify_signature": False})
+    answer = browser.get(
+        "/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
+    ).json()
+
+    assert id_token["sub"] == str(user.pk)
+    assert not {"name", "email", "preferred_username", "updated_at"} & set(id_token)
+    assert answer["email"] == "alice@example.com" and answer["name"] == "Alice Example"
+
+
+def test_the_profile_scope_tells_the_picture_and_when_it_changed(
+    exchange: Callable[..., dict[str, Any]],
+    browser: HttpClient,
+    confidential_client: RegisteredClient,
+    user: User,
+) -> None:
+    User.objects.filter(pk=user.pk).update(picture="https://cdn.example/jane.png")
+    user.refresh_from_db()
+    tokens = exchange(confidential_client, scope="openid profile")
+
+    answer = browser.get(
+        "/oauth/userinfo", HTTP_AUTHORIZATION=f"Bearer {tokens['access_token']}"
+    ).json()
+
+    assert answer["picture"] == "https://cdn.example/jane.png"
+    assert answer["updated_at"] == int(user.updated_at.timestamp())
