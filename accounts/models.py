@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Iterable
+from typing import Any
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.base import ModelBase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from .emails import email_canonical
 
 
 class User(AbstractUser):
@@ -30,14 +35,63 @@ class User(AbstractUser):
         help_text=_("From the provider last signed in with."),
     )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The email as accounts are compared by it (accounts/emails.py), kept by save(); NULL when
+    # there is no email or it has no canonical form. NULL rather than "" so that one plain
+    # unique index both keeps it unique and finds it (a partial index is of no use to a
+    # prepared statement's generic plan, and the connection prepares them).
+    email_canonical = models.CharField(  # noqa: DJ001  (NULL: none, and unique among none)
+        max_length=254, null=True, blank=True, editable=False
+    )
 
     class Meta:
         constraints = [
             # Sign-in accepts an email in place of the username, so an email names one account.
-            models.UniqueConstraint(
-                Lower("email"), condition=~models.Q(email=""), name="user_email_unique_ci"
-            ),
+            models.UniqueConstraint(fields=["email_canonical"], name="user_email_canonical_unique"),
         ]
+
+    def save(
+        self,
+        *,
+        force_insert: bool | tuple[ModelBase, ...] = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
+        """Saving the email saves its canonical form with it, whichever way it is saved."""
+        if update_fields is None or "email" in update_fields:
+            self.email_canonical = email_canonical(self.email)
+            if update_fields is not None:
+                update_fields = {*update_fields, "email_canonical"}
+        super().save(
+            force_insert=force_insert,
+            force_update=force_update,
+            using=using,
+            update_fields=update_fields,
+        )
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        """The email checked as the unique constraint will check it, so that the admin's form
+        says what is wrong with it instead of failing with a 500."""
+        exclude = {*(exclude or ()), "email_canonical"}  # on no form: its errors are the email's
+        errors: dict[str, Any] = {}
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if "email" not in exclude and (refusal := self._email_refusal()) is not None:
+            errors.setdefault("email", []).append(refusal)
+        if errors:
+            raise ValidationError(errors)
+
+    def _email_refusal(self) -> ValidationError | None:
+        if not self.email:
+            return None
+        if email_canonical(self.email) is None:
+            message = _("Enter an address with one @, a valid domain name and no quotes or spaces.")
+            return ValidationError(message, code="invalid")
+        if users_with_email(self.email).exclude(pk=self.pk).exists():
+            return ValidationError(_("Another account has this email address."), code="unique")
+        return None
 
     def get_full_name(self) -> str:
         return self.name or super().get_full_name()
@@ -52,14 +106,12 @@ class User(AbstractUser):
 
 
 def users_with_email(email: str) -> models.QuerySet[User]:
-    """The account holding `email`, compared the way the unique constraint compares: lower-cased
-    by the database. (`email__iexact` upper-cases, and a few characters, such as the Kelvin sign,
-    are equal one way and not the other: a check would pass that the insert then fails.)"""
-    return (
-        User.objects.exclude(email="")
-        .alias(email_lower=Lower("email"))
-        .filter(email_lower=Lower(models.Value(email)))
-    )
+    """The account holding `email`: the one place accounts are looked up by email, by the
+    canonical form the unique constraint keeps unique (none for an address that has none)."""
+    canonical = email_canonical(email)
+    if canonical is None:
+        return User.objects.none()
+    return User.objects.filter(email_canonical=canonical)
 
 
 class SocialIdentity(models.Model):

@@ -18,6 +18,7 @@ from oauth.connected_apps import connected_app_disconnect, connected_apps
 from oauth.sign_in import demands_fresh_sign_in, requested_ui_locales
 
 from .backends import user_for_login
+from .emails import email_canonical
 from .forms import LoginForm
 from .models import User
 from .providers import configured_providers
@@ -79,11 +80,11 @@ def sign_in_subjects(request: HttpRequest, login: str) -> list[tuple[str, str]]:
     """What a password attempt counts against: the address, and the account the login names
     (the login itself when it names none, so guessing at unknown names counts the same). An
     unknown login is told apart from others as accounts are: a username as it is written, an
-    email address whatever its case; else ALICE and alice would count together only when no
+    email address by its canonical form; else ALICE and alice would count together only when no
     account alice exists, and the lockout would tell whether one does."""
     user = user_for_login(login) if login else None
     name = login.strip()
-    account = f"user:{user.pk}" if user else f"login:{name.lower() if '@' in name else name}"
+    account = f"user:{user.pk}" if user else f"login:{email_canonical(name) or name}"
     return [
         ("sign_in_address", address_subject(Origin.of(request).ip_address)),
         ("sign_in_account", account),

@@ -1,9 +1,10 @@
 """Migrations that move or rewrite rows, run on a database that has them: security events keep
 their table, rows, content type and permissions when they move from the oauth app to their own;
-whole names given by providers leave first_name."""
+whole names given by providers leave first_name; emails get their canonical form."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,3 +115,66 @@ def test_whole_names_providers_gave_leave_first_name_and_come_back(old_schema: A
 
     back = {user.pk: (user.first_name, user.last_name) for user in users.objects.all()}
     assert back[google.pk] == ("Jane Doe", "") and back[kakao.pk] == ("홍길동", "")
+
+
+FILL = "accounts.migrations.0006_email_canonical_fill"
+
+
+@pytest.fixture
+def before_canonical_emails() -> Iterator[Any]:
+    """Accounts as they were when lower(email) was unique, then migrated again afterwards."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("accounts", "0004_whole_names_from_providers")])
+    try:
+        executor.loader.build_graph()
+        apps = executor.loader.project_state(("accounts", "0004_whole_names_from_providers")).apps
+        yield apps.get_model("accounts", "User")
+    finally:
+        migrate_to_latest()
+
+
+def test_canonical_emails_are_filled_in_batches_and_the_uncomparable_logged(
+    before_canonical_emails: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(importlib.import_module(FILL), "BATCH", 2)
+    emails = {
+        "nick": "Nick@Site.EXAMPLE",
+        "wide": "\uff4e\uff49\uff43\uff4b@site.example",  # lower() told it apart from nick@ too
+        "jane": "jane@B\u00fccher.example",
+        "quoted": '"quoted"@site.example',
+        "none": "",
+    }
+    for username, email in emails.items():
+        before_canonical_emails.objects.create(username=username, email=email)
+
+    migrate_to_latest()
+
+    assert dict(User.objects.values_list("username", "email_canonical")) == {
+        "nick": "nick@site.example",
+        "wide": "\uff4e\uff49\uff43\uff4b@site.example",
+        "jane": "jane@xn--bcher-kva.example",
+        "quoted": None,
+        "none": None,
+    }
+    assert "1 accounts have an email that cannot be compared" in caplog.text
+    assert "quoted" in caplog.text
+    MigrationExecutor(connection).migrate([("accounts", "0004_whole_names_from_providers")])
+
+
+def test_accounts_that_would_share_an_address_stop_the_migration_until_one_gives_it_up(
+    before_canonical_emails: Any,
+) -> None:
+    """One domain in Unicode and as an A-label: lower() told them apart, the canonical form does
+    not. Which account keeps the address is the operator's choice, so the migration stops."""
+    unicode = before_canonical_emails.objects.create(username="u", email="jane@b\u00fccher.example")
+    before_canonical_emails.objects.create(username="a", email="jane@xn--bcher-kva.example")
+
+    with pytest.raises(RuntimeError, match=r"(?s)the same email address.*  u, a\n"):
+        migrate_to_latest()
+    before_canonical_emails.objects.filter(pk=unicode.pk).update(email="")
+    migrate_to_latest()
+
+    assert dict(User.objects.values_list("username", "email_canonical")) == {
+        "u": None,
+        "a": "jane@xn--bcher-kva.example",
+    }

@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 import time_machine
-from django.db import connection
 from django.test import Client as HttpClient
 
 from accounts.models import SocialIdentity, User
@@ -164,25 +163,6 @@ def test_an_address_claimed_through_a_provider_that_does_not_vouch_goes_to_its_o
     assert squatted is not None and owned is not None and squatted != owned
     assert (squatted.email, squatted.email_verified) == ("", False)
     assert (owned.email, owned.email_verified) == ("Victim@Example.com", True)
-
-
-@pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="SQLite's lower() leaves non-ASCII letters alone, in the check and the constraint",
-)
-def test_an_email_equal_to_another_only_once_lower_cased_is_the_other_accounts(
-    browser: HttpClient, upstream: Any, make_user: Callable[..., User]
-) -> None:
-    """The Kelvin sign upper-cases to itself and lower-cases to k: the check that the address is
-    free must compare as the unique constraint does, or the insert fails (a 500)."""
-    make_user("kim", email="kim@example.com", email_verified=True)
-    use_email(upstream, "naver", "\u212aim@example.com", vouched=False)
-
-    response = sign_in_with(browser, "naver")
-
-    user = signed_in_user(browser)
-    assert response.status_code == HTTPStatus.FOUND
-    assert user is not None and user.username != "kim" and user.email == ""
 
 
 def test_kakao_vouches_only_when_the_email_is_valid_and_verified(

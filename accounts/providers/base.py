@@ -21,6 +21,7 @@ from django.utils.functional import Promise
 from joserfc import jwt
 from joserfc.errors import JoseError
 
+from accounts.emails import email_canonical
 from infra.outbound import AnswerTooLarge, Bounded, bounded_get
 from infra.remote_jwks import remote_jwks
 
@@ -44,11 +45,12 @@ class Profile:
 
 def checked_profile(profile: Profile) -> Profile:
     """A profile fit to look accounts up by: a printable uid of sane length, and an email only
-    if it is one (a provider's odd bytes must not reach the database)."""
+    if it is one that can be compared with others (accounts/emails.py; a provider's odd bytes
+    must not reach the database)."""
     if not profile.uid or len(profile.uid) > 255 or not profile.uid.isprintable():
         raise UpstreamInvalid("profile: unusable uid")
     email = profile.email
-    if email and (len(email) > 254 or not email.isprintable() or "@" not in email):
+    if email and (len(email) > 254 or email_canonical(email) is None):
         return replace(profile, email="", email_verified=False)
     return profile
 

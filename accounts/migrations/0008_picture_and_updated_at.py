@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0004_whole_names_from_providers"),
+        ("accounts", "0007_email_canonical_unique"),
     ]
 
     operations = [
