@@ -70,14 +70,6 @@ def rate_hit(limit: str, subject: str, *, origin: Origin = NOWHERE) -> Verdict:
     return Verdict(False, _retry_after(seconds))
 
 
-def rate_exceeded(limit: str, subject: str) -> Verdict:
-    """Whether `subject` is already at `limit`, without counting."""
-    key, count, seconds = _window(limit, subject)
-    if cache.get(key, 0) >= count:
-        return Verdict(False, _retry_after(seconds))
-    return Verdict(True)
-
-
 def rate_give_back(limit: str, subject: str) -> None:
     """Take back one counted hit (one that turned out not to be what the limit counts)."""
     key, _, _ = _window(limit, subject)
