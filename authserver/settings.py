@@ -349,6 +349,8 @@ RATE_LIMITS = {
     "token_address": env_rate("RATE_LIMIT_TOKEN_ADDRESS", "300/60"),
     "introspection_client": env_rate("RATE_LIMIT_INTROSPECTION_CLIENT", "1200/60"),
 }
+# Waits of limits that slow rather than refuse: first, longest (seconds).
+RATE_DELAYS = {"sign_in_account": (env_int("SIGN_IN_DELAY", 30), env_int("SIGN_IN_DELAY_MAX", 900))}
 
 # Sign-in with Google, Naver and Kakao (accounts/providers/). A provider without a client id is
 # not offered. Every endpoint can be pointed elsewhere (tests, staging, proxies).
