@@ -91,11 +91,6 @@ def rate_give_back(limit: str, subject: str) -> None:
         pass
 
 
-def rate_reset(limit: str, subject: str) -> None:
-    key, _, _ = _window(limit, subject)
-    cache.delete(key)
-
-
 def rate_wait_hit(
     limit: str, subject: str, *, origin: Origin = NOWHERE, user_id: str | None = None
 ) -> Verdict:
