@@ -343,9 +343,12 @@ SHARED_CACHE_CHECK_INTERVAL = env_int("SHARED_CACHE_CHECK_INTERVAL", 5)
 RATE_LIMITS = {
     # Password sign-ins (accounts/throttling.py): per account from browsers without its device
     # cookie (past the count, growing waits: RATE_DELAYS), per address, per device cookie.
+    # Upstream sign-ins started, and their failures recorded as events, per address.
     "sign_in_account": env_rate("RATE_LIMIT_SIGN_IN_ACCOUNT", "5/86400"),
     "sign_in_address": env_rate("RATE_LIMIT_SIGN_IN_ADDRESS", "30/900"),
     "sign_in_device": env_rate("RATE_LIMIT_SIGN_IN_DEVICE", "10/86400"),
+    "upstream_start_address": env_rate("RATE_LIMIT_UPSTREAM_START_ADDRESS", "60/600"),
+    "upstream_failure_address": env_rate("RATE_LIMIT_UPSTREAM_FAILURE_ADDRESS", "10/900"),
     "token_client": env_rate("RATE_LIMIT_TOKEN_CLIENT", "600/60"),
     "token_address": env_rate("RATE_LIMIT_TOKEN_ADDRESS", "300/60"),
     "introspection_client": env_rate("RATE_LIMIT_INTROSPECTION_CLIENT", "1200/60"),

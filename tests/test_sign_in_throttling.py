@@ -1,7 +1,8 @@
 """Guessing stays bounded, and no stranger can lock a person out (OWASP Authentication Cheat
 Sheet, "device cookies"): a browser that signed in before keeps its own allowance, unknown
 browsers meet growing waits rather than a lock, a provider sign-in is never refused for failed
-passwords, and no answer tells whether an account exists."""
+passwords, and no answer tells whether an account exists. Upstream sign-ins are limited per
+address, and so are the security events their failures write."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from accounts.throttling import DEVICE_COOKIE, DEVICE_SALT
 from events.models import SecurityEvent
-from tests.conftest import PASSWORD, HttpsClient
+from tests.conftest import PASSWORD, HttpsClient, query
 from tests.test_rate_limits import attempt
 from tests.test_upstream_login import sign_in_with, signed_in_user
 
@@ -36,6 +37,8 @@ def clock(settings: Any) -> Iterator[time_machine.Coordinates]:
         "sign_in_account": (3, 86400),
         "sign_in_address": (6, 900),
         "sign_in_device": (3, 86400),
+        "upstream_start_address": (3, 600),
+        "upstream_failure_address": (10, 900),
     }
     settings.RATE_DELAYS = {"sign_in_account": (60, 480)}
     day_start = (int(time.time()) // 86400 + 1) * 86400
@@ -247,3 +250,57 @@ def test_the_device_check_adds_no_query_to_a_sign_in(user: User, clock: Any) -> 
         attempt(stranger, "alice", "wrong", "192.0.2.20")
 
     assert len(from_the_device) == len(from_elsewhere)
+
+
+def start_and_cancel(browser: HttpClient, address: str = "192.0.2.30") -> Any:
+    """Start a Google sign-in, then come back with one's own state, cancelled."""
+    started = browser.post("/accounts/login/google/", REMOTE_ADDR=address)
+    if started.status_code != HTTPStatus.FOUND:
+        return started
+    state = query(started["Location"])["state"]
+    return browser.get(
+        "/accounts/callback/google/",
+        {"state": state, "error": "access_denied"},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_upstream_starts_over_the_limit_are_refused_and_write_nothing(
+    browser: HttpClient, upstream: Any, clock: Any
+) -> None:
+    cancelled = [start_and_cancel(browser).status_code for _ in range(3)]
+    pending_before = dict(browser.session.get("upstream_sign_ins", {}))
+    refused = start_and_cancel(browser)
+    korean = browser.post(
+        "/accounts/login/google/", REMOTE_ADDR="192.0.2.30", HTTP_ACCEPT_LANGUAGE="ko"
+    ).content.decode()
+
+    assert cancelled == [HTTPStatus.BAD_REQUEST] * 3
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert 0 < int(refused["Retry-After"]) <= 600 and refused["Cache-Control"] == "no-store"
+    assert "Too many sign-ins were started from your network" in refused.content.decode()
+    assert "로그인 시도가 너무 많습니다" in korean
+    assert browser.session.get("upstream_sign_ins", {}) == pending_before
+    assert SecurityEvent.objects.filter(kind="sign_in_failed").count() == 3
+    limited = SecurityEvent.objects.filter(kind="rate_limited").values_list("detail", flat=True)
+    assert list(limited) == [{"limit": "upstream_start_address"}]
+    elsewhere = HttpsClient().post("/accounts/login/google/", REMOTE_ADDR="192.0.2.31")
+    assert elsewhere.status_code == HTTPStatus.FOUND
+
+
+def test_failed_upstream_sign_ins_are_recorded_only_so_often(
+    db: None, upstream: Any, clock: Any, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.RATE_LIMITS = {
+        **settings.RATE_LIMITS,
+        "upstream_start_address": (100, 600),
+        "upstream_failure_address": (2, 900),
+    }
+
+    pages = [start_and_cancel(HttpsClient()) for _ in range(5)]
+
+    assert all('data-reason="denied"' in page.content.decode() for page in pages)
+    assert SecurityEvent.objects.filter(kind="sign_in_failed").count() == 2
+    limited = SecurityEvent.objects.filter(kind="rate_limited").values_list("detail", flat=True)
+    assert list(limited) == [{"limit": "upstream_failure_address"}]
+    assert sum("not recorded" in record.getMessage() for record in caplog.records) == 3
