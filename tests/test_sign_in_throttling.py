@@ -149,6 +149,27 @@ def test_unknown_browsers_meet_growing_waits_and_the_operator_hears_of_it(
     ]
 
 
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [("en", "Try again in 30 seconds."), ("ko", "30초 후에 다시 시도하세요.")],
+)
+def test_a_wait_under_a_minute_is_said_in_seconds(
+    user: User, clock: Any, settings: Any, language: str, said: str
+) -> None:
+    settings.RATE_DELAYS = {"sign_in_account": (30, 480)}
+    strangers_guess("alice", 3)
+
+    refused = HttpsClient().post(
+        "/accounts/login/",
+        {"username": "alice", "password": "wrong"},
+        REMOTE_ADDR="192.0.2.4",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS and refused["Retry-After"] == "30"
+    assert said in refused.content.decode()
+
+
 def test_a_refused_attempt_checks_no_password_even_the_right_one(
     user: User, clock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
