@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from events.recording import Kind, event_record
 from infra.origin import NOWHERE, Origin
-from infra.ratelimit import rate_exceeded
 from infra.untrusted import printable, storable
 
 from .models import SocialIdentity, User, users_with_email
@@ -34,7 +33,8 @@ def upstream_login_complete(
     A known identity signs in its account. A signed-in person who adds a provider links it to
     their account. Otherwise the identity joins an existing account by email only when the
     provider vouches for the email and the account's email is verified here; else it starts a
-    new account.
+    new account. Failed password attempts never stand in the way: the provider's sign-in is
+    proof from elsewhere, and a stranger's guessing must not shut the owner out.
     """
     try:
         with transaction.atomic():
@@ -58,8 +58,6 @@ def _identity_user(profile: Profile, current_user: User | None, origin: Origin) 
             raise IdentityError("linked_elsewhere")
         if not identity.user.is_active:
             raise IdentityError("inactive")
-        if account_locked(identity.user):
-            raise IdentityError("locked")
         _identity_update(identity, profile, now)
         _picture_update(identity.user, profile)
         return identity.user
@@ -67,8 +65,6 @@ def _identity_user(profile: Profile, current_user: User | None, origin: Origin) 
         user = current_user
     else:
         joined = _user_by_vouched_email(profile)
-        if joined is not None and account_locked(joined):
-            raise IdentityError("locked")
         user = joined or _user_create(profile)
     _picture_update(user, profile)
     SocialIdentity.objects.create(
@@ -174,9 +170,3 @@ def identity_unlink(*, user: User, identity_id: int, origin: Origin = NOWHERE) -
         identity.delete()
     event_record(Kind.IDENTITY_UNLINKED, origin=origin, user_id=user.pk, provider=identity.provider)
     return identity
-
-
-def account_locked(user: User) -> bool:
-    """Locked after too many failed password sign-ins; signing in through a provider does not
-    get around it."""
-    return not rate_exceeded("sign_in_account", f"user:{user.pk}").allowed

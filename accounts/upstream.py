@@ -2,12 +2,14 @@
 
 `state` is random, single use, bound to this session and short-lived; PKCE and (for OpenID
 Connect) a nonce go along. Whatever goes wrong upstream ends on a page of ours with a way back
-to the login page, a logged warning, and nothing created half-way.
+to the login page, a logged warning, and nothing created half-way. Anyone can start a sign-in
+and cancel it: starts are limited per address, and so are the security events for failures.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import time
 from typing import Any
@@ -21,10 +23,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from events.recording import Kind, event_record
 from infra.origin import Origin
+from infra.ratelimit import address_subject, rate_hit
 from oauth.sign_in import demands_fresh_sign_in
 
 from .models import User
@@ -70,6 +74,10 @@ def start(request: HttpRequest, provider_id: str) -> HttpResponse:
     """The login page's button (a POST form): off to the provider."""
     provider = provider_or_404(provider_id)
     next_path = local_path(request, request.POST.get("next"))
+    origin = Origin.of(request)
+    verdict = rate_hit("upstream_start_address", address_subject(origin.ip_address), origin=origin)
+    if not verdict.allowed:
+        return too_many_starts(request, provider, verdict.retry_after, next_path)
     reauthenticate = demands_fresh_sign_in(next_path)
     if reauthenticate and not provider.can_reauthenticate():
         # It would sign the person in with one click: no fresh sign-in for prompt=login.
@@ -163,18 +171,48 @@ def finish(request: HttpRequest, provider_id: str) -> HttpResponse:
 def failure(
     request: HttpRequest, provider: Provider, reason: str, detail: str, next_path: str = ""
 ) -> HttpResponse:
+    """A failure is logged. It is a security event too, unless it is anyone's GET (a callback
+    without a valid state) or its address has had its share of events: starting a sign-in and
+    cancelling it is open to all, and must not fill the table."""
     log.warning("sign-in with %s failed: %s", provider.id, detail)
+    origin = Origin.of(request)
     if reason != "state":
-        # A callback without a valid state is anyone's GET: logged, but no row is written for
-        # it, or requests could fill the table.
-        event_record(
-            Kind.SIGN_IN_FAILED, origin=Origin.of(request), provider=provider.id, reason=reason
-        )
+        subject = address_subject(origin.ip_address)
+        if rate_hit("upstream_failure_address", subject, origin=origin).allowed:
+            event_record(Kind.SIGN_IN_FAILED, origin=origin, provider=provider.id, reason=reason)
+        else:
+            log.warning("not recorded as a security event: too many from %s", subject)
+    status = 502 if reason == "unavailable" else 400
+    return error_page(request, provider, reason, next_path, status)
+
+
+def too_many_starts(
+    request: HttpRequest, provider: Provider, retry_after: int, next_path: str
+) -> HttpResponse:
+    """429: this address has started too many sign-ins. Nothing is written for it."""
+    minutes = math.ceil(retry_after / 60)
+    refusal = ngettext(
+        "Too many sign-ins were started from your network. Try again in %(minutes)d minute.",
+        "Too many sign-ins were started from your network. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+    response = error_page(request, provider, "busy", next_path, 429, refusal=refusal)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def error_page(
+    request: HttpRequest,
+    provider: Provider,
+    reason: str,
+    next_path: str,
+    status: int,
+    refusal: str = "",
+) -> HttpResponse:
     login_url = reverse("accounts:login") + (
         f"?{urlencode({'next': next_path})}" if next_path else ""
     )
-    status = 502 if reason == "unavailable" else 400
-    context = {"provider": provider, "reason": reason, "login_url": login_url}
+    context = {"provider": provider, "reason": reason, "login_url": login_url, "refusal": refusal}
     response = render(request, "accounts/upstream_error.html", context, status=status)
     response["Cache-Control"] = "no-store"
     return response

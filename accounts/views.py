@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.contrib import messages
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from infra.languages import speak_ui_locales
 from infra.origin import Origin
-from infra.ratelimit import address_subject, rate_give_back, rate_hit, rate_reset
+from infra.ratelimit import address_subject
 from oauth.connected_apps import connected_app_disconnect, connected_apps
 from oauth.sign_in import demands_fresh_sign_in, requested_ui_locales
 
@@ -22,14 +23,16 @@ from .emails import email_canonical
 from .forms import LoginForm
 from .models import User
 from .providers import configured_providers
+from .throttling import attempt_count, attempt_succeeded, device_remember
 
 
 class LoginView(auth_views.LoginView):
     """Shown even to a signed-in person: prompt=login and max_age send people here to sign in
     again. `next` is followed only when it stays on this server.
 
-    Failed attempts count against the account and the address; over either limit the form
-    refuses to try (429) until the window passes, and says the same whether the account exists.
+    Attempts are counted before the password is checked (throttling.py): the owner's browser
+    by its device cookie, any other by its address and the account named. Refused, the form says
+    how long to wait (429), the same whether the account exists.
     """
 
     form_class = LoginForm
@@ -50,27 +53,22 @@ class LoginView(auth_views.LoginView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         login = request.POST.get("username")
-        self.subjects = sign_in_subjects(request, login if isinstance(login, str) else "")
-        origin = Origin.of(request)
-        # Counted before the password is checked, so that guesses sent at once all count.
-        for limit, subject in self.subjects:
-            verdict = rate_hit(limit, subject, origin=origin)
-            if not verdict.allowed:
-                return self.too_many(verdict.retry_after)
+        subjects = sign_in_subjects(request, login if isinstance(login, str) else "")
+        self.attempt = attempt_count(request, subjects)
+        if not self.attempt.allowed:
+            return self.too_many(self.attempt.retry_after)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
-        # A success was no failure: the account starts afresh, the address gets its one back.
-        (address_limit, address), (account_limit, account) = self.subjects
-        rate_reset(account_limit, account)
-        rate_give_back(address_limit, address)
-        return super().form_valid(form)
+        attempt_succeeded(self.attempt)
+        response = super().form_valid(form)
+        device_remember(self.request, response, form.get_user())
+        return response
 
     def too_many(self, retry_after: int) -> HttpResponse:
         """429 without checking the password (no hashing, no more events for the attempt)."""
-        minutes = max(1, round(retry_after / 60))
         context = self.get_context_data(form=self.form_class(request=self.request))
-        context["refusal"] = too_many_message(minutes)
+        context["refusal"] = too_many_message(retry_after)
         response = self.render_to_response(context, status=429)
         response["Retry-After"] = str(retry_after)
         return response
@@ -91,7 +89,15 @@ def sign_in_subjects(request: HttpRequest, login: str) -> list[tuple[str, str]]:
     ]
 
 
-def too_many_message(minutes: int) -> str:
+def too_many_message(retry_after: int) -> str:
+    """The wait in whole minutes, rounded up; a wait shorter than a minute in seconds."""
+    if retry_after < 60:
+        return ngettext(
+            "Too many failed sign-ins. Try again in %(seconds)d second.",
+            "Too many failed sign-ins. Try again in %(seconds)d seconds.",
+            retry_after,
+        ) % {"seconds": retry_after}
+    minutes = math.ceil(retry_after / 60)
     return ngettext(
         "Too many failed sign-ins. Try again in %(minutes)d minute.",
         "Too many failed sign-ins. Try again in %(minutes)d minutes.",

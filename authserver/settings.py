@@ -343,10 +343,14 @@ SHARED_CACHE_CHECK_INTERVAL = env_int("SHARED_CACHE_CHECK_INTERVAL", 5)
 # Rate limits, counted in the shared cache (Redis) so that every instance counts together:
 # "count/seconds". Over a limit: 429 with Retry-After, and a security event.
 RATE_LIMITS = {
-    # Failed password sign-ins for one account; then it is locked, upstream sign-in included.
-    "sign_in_account": env_rate("RATE_LIMIT_SIGN_IN_ACCOUNT", "5/900"),
-    # Failed password sign-ins from one address, whatever the account.
+    # Password sign-ins (accounts/throttling.py): per account from browsers without its device
+    # cookie (past the count, growing waits: RATE_DELAYS), per address, per device cookie.
+    # Upstream sign-ins started, and their failures recorded as events, per address.
+    "sign_in_account": env_rate("RATE_LIMIT_SIGN_IN_ACCOUNT", "5/86400"),
     "sign_in_address": env_rate("RATE_LIMIT_SIGN_IN_ADDRESS", "30/900"),
+    "sign_in_device": env_rate("RATE_LIMIT_SIGN_IN_DEVICE", "10/86400"),
+    "upstream_start_address": env_rate("RATE_LIMIT_UPSTREAM_START_ADDRESS", "60/600"),
+    "upstream_failure_address": env_rate("RATE_LIMIT_UPSTREAM_FAILURE_ADDRESS", "10/900"),
     "token_client": env_rate("RATE_LIMIT_TOKEN_CLIENT", "600/60"),
     "token_address": env_rate("RATE_LIMIT_TOKEN_ADDRESS", "300/60"),
     "introspection_client": env_rate("RATE_LIMIT_INTROSPECTION_CLIENT", "1200/60"),
@@ -354,6 +358,9 @@ RATE_LIMITS = {
     "introspection_address": env_rate("RATE_LIMIT_INTROSPECTION_ADDRESS", "1200/60"),
     "revocation_address": env_rate("RATE_LIMIT_REVOCATION_ADDRESS", "300/60"),
 }
+# Waits of limits that slow rather than refuse: first, longest (seconds); device cookies' age.
+RATE_DELAYS = {"sign_in_account": (env_int("SIGN_IN_DELAY", 30), env_int("SIGN_IN_DELAY_MAX", 900))}
+DEVICE_COOKIE_AGE = env_int("DEVICE_COOKIE_AGE", 365 * 24 * 3600, maximum=LONGEST_LIFETIME)
 
 # Sign-in with Google, Naver and Kakao (accounts/providers/). A provider without a client id is
 # not offered. Every endpoint can be pointed elsewhere (tests, staging, proxies).

@@ -57,5 +57,7 @@ def security_event(
 
 
 @receiver(rate_limited)
-def record_rate_limited(sender: str, *, origin: Origin, **kwargs: Any) -> None:
-    event_record(Kind.RATE_LIMITED, origin=origin, limit=sender)
+def record_rate_limited(
+    sender: str, *, origin: Origin, user_id: Identifier = None, **kwargs: Any
+) -> None:
+    event_record(Kind.RATE_LIMITED, origin=origin, user_id=user_id, limit=sender)

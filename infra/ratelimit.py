@@ -3,12 +3,17 @@
 Fixed windows: a counter per (limit, subject, window) that expires with its window. Cheap (one
 round trip to Redis per hit), and enough to stop guessing: a burst can reach at most twice the
 limit across a window's edge.
+
+Growing waits (`rate_wait_hit`), for limits that must slow guessing down without handing anyone
+a lockout: past a number of attempts, each one makes the next wait twice as long, up to a cap.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -19,8 +24,9 @@ from django.dispatch import Signal
 from .cache import shared_redis
 from .origin import NOWHERE, Origin
 
-# Sent on the first refusal of a window (sender: the limit's name; origin: the request's), so
-# that an attack writes one security event per window, not one per request (events/).
+# Sent on the first refusal of a window (sender: the limit's name; origin: the request's;
+# user_id: the person the limit protects, when known), so that an attack writes one security
+# event per window, not one per request (events/).
 rate_limited = Signal()
 
 
@@ -30,11 +36,15 @@ class Verdict:
     retry_after: int = 0
 
 
+def _subject_key(limit: str, subject: str) -> str:
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return f"rl:{limit}:{digest}"
+
+
 def _window(limit: str, subject: str) -> tuple[str, int, int]:
     """The counter's cache key, the limit's count and its window in seconds."""
     count, seconds = settings.RATE_LIMITS[limit]
-    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return f"rl:{limit}:{digest}:{int(time.time() // seconds)}", count, seconds
+    return f"{_subject_key(limit, subject)}:{int(time.time() // seconds)}", count, seconds
 
 
 def _count(key: str, seconds: int) -> int:
@@ -58,7 +68,9 @@ def _retry_after(seconds: int) -> int:
     return max(1, int(seconds - time.time() % seconds))
 
 
-def rate_hit(limit: str, subject: str, *, origin: Origin = NOWHERE) -> Verdict:
+def rate_hit(
+    limit: str, subject: str, *, origin: Origin = NOWHERE, user_id: str | None = None
+) -> Verdict:
     """Count one against `limit` for `subject`; refused once over it. Only the first refusal of
     a window is a security event: an attack must not write a row per request it sends."""
     key, count, seconds = _window(limit, subject)
@@ -66,16 +78,8 @@ def rate_hit(limit: str, subject: str, *, origin: Origin = NOWHERE) -> Verdict:
     if used <= count:
         return Verdict(True)
     if used == count + 1:
-        rate_limited.send(sender=limit, origin=origin)
+        rate_limited.send(sender=limit, origin=origin, user_id=user_id)
     return Verdict(False, _retry_after(seconds))
-
-
-def rate_exceeded(limit: str, subject: str) -> Verdict:
-    """Whether `subject` is already at `limit`, without counting."""
-    key, count, seconds = _window(limit, subject)
-    if cache.get(key, 0) >= count:
-        return Verdict(False, _retry_after(seconds))
-    return Verdict(True)
 
 
 def rate_give_back(limit: str, subject: str) -> None:
@@ -87,9 +91,71 @@ def rate_give_back(limit: str, subject: str) -> None:
         pass
 
 
-def rate_reset(limit: str, subject: str) -> None:
-    key, _, _ = _window(limit, subject)
-    cache.delete(key)
+def rate_wait_hit(
+    limit: str, subject: str, *, origin: Origin = NOWHERE, user_id: str | None = None
+) -> Verdict:
+    """Count one attempt against `limit` for `subject`, unless it comes too soon.
+
+    RATE_LIMITS gives the attempts that need no wait and how long attempts are remembered after
+    the last; RATE_DELAYS the first wait and the longest. From the count-th attempt on, each one
+    makes the next wait, twice as long each time. A refused attempt is not counted: waiting is
+    all it takes. The first refusal while attempts are remembered is a security event."""
+    count, seconds = settings.RATE_LIMITS[limit]
+    first, longest = settings.RATE_DELAYS[limit]
+    key = _subject_key(limit, subject)
+    memory = max(seconds, longest) + 1
+    until = _wait_step(key, time.time(), count, first, longest, memory)
+    if until is None:
+        return Verdict(True)
+    if cache.add(f"{key}:reported", 1, timeout=memory):
+        rate_limited.send(sender=limit, origin=origin, user_id=user_id)
+    return Verdict(False, max(1, math.ceil(until - time.time())))
+
+
+# The check, the count and the next wait in one step, so that guesses sent at once cannot all
+# slip through before a wait is set. The wait is a time, not a key's expiry: instances compare
+# it with their own clocks (and tests with theirs).
+_WAIT_STEP = """
+local now = tonumber(ARGV[1])
+local waiting = tonumber(redis.call('GET', KEYS[2]) or '0')
+if waiting > now then return tostring(waiting) end
+local used = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+local count = tonumber(ARGV[2])
+if used >= count then
+  local delay = math.min(tonumber(ARGV[4]), tonumber(ARGV[3]) * 2 ^ math.min(used - count, 32))
+  redis.call('SET', KEYS[2], tostring(now + delay), 'EX', ARGV[5])
+end
+return false
+"""
+_local_step = threading.Lock()
+
+
+def _wait_step(
+    key: str, now: float, count: int, first: int, longest: int, memory: int
+) -> float | None:
+    """None when the attempt may go ahead (and was counted), else until when it must wait."""
+    redis = shared_redis(write=True)
+    if redis is not None:
+        keys = [cache.make_and_validate_key(name) for name in (key, f"{key}:wait")]
+        waiting = redis.eval(_WAIT_STEP, 2, *keys, now, count, first, longest, memory)
+        return float(waiting) if waiting is not None else None
+    with _local_step:  # the local-memory cache serves one process: a lock makes it one step
+        waiting = cache.get(f"{key}:wait", 0.0)
+        if waiting > now:
+            return float(waiting)
+        used = cache.get(key, 0) + 1
+        cache.set(key, used, timeout=memory)
+        if used >= count:
+            delay = min(longest, first * 2 ** min(used - count, 32))
+            cache.set(f"{key}:wait", now + delay, timeout=memory)
+        return None
+
+
+def rate_wait_reset(limit: str, subject: str) -> None:
+    """Forget the attempts and the wait (after a success: whoever it was knew the password)."""
+    key = _subject_key(limit, subject)
+    cache.delete_many([key, f"{key}:wait", f"{key}:reported"])
 
 
 def address_subject(ip_address: str | None) -> str:

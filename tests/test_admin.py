@@ -357,7 +357,7 @@ def test_the_admin_signs_in_only_through_the_form_with_the_limits(
     make_user: Callable[..., User],
 ) -> None:
     """Django's own admin sign-in would let staff passwords be guessed past the failed-attempt
-    limits and the account lock (test_rate_limits.py): it only sends people to the real form."""
+    limits and waits (test_sign_in_throttling.py): it only sends people to the real form."""
     make_user("root", is_staff=True, is_superuser=True)
     browser = HttpsClient()
 
