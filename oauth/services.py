@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -302,31 +302,48 @@ def grants_end(**match: Any) -> int:
 def tokens_clear(*, batch_size: int = 1000) -> dict[str, int]:
     """Delete what can no longer be used, in batches, so memory stays constant whatever the size
     of the tables. Used refresh tokens are kept until they expire: they are how reuse is
-    recognised."""
+    recognised. Their kept answers go when the retry grace ends (never served after it anyway)."""
     now = timezone.now()
     dead_grant = Q(grant__revoked_at__isnull=False) | Q(grant__expires_at__lte=now)
     return {
-        "refresh tokens": _delete_in_batches(
-            RefreshToken.objects.filter(Q(expires_at__lte=now) | dead_grant), batch_size
+        "refresh tokens": _in_batches(
+            RefreshToken.objects.filter(Q(expires_at__lte=now) | dead_grant),
+            batch_size,
+            lambda batch: batch.delete(),
         ),
-        "authorization codes": _delete_in_batches(
-            AuthorizationCode.objects.filter(expires_at__lte=now), batch_size
+        "refresh retry answers": _in_batches(
+            RefreshToken.objects.filter(
+                retry_answer__isnull=False, used_at__lte=now - retries.retry_grace()
+            ),
+            batch_size,
+            lambda batch: batch.update(retry_answer=None),
+        ),
+        "authorization codes": _in_batches(
+            AuthorizationCode.objects.filter(expires_at__lte=now),
+            batch_size,
+            lambda batch: batch.delete(),
         ),
         # A grant is what marks its code used: it stays while the code could still be presented.
-        "grants": _delete_in_batches(
+        "grants": _in_batches(
             Grant.objects.filter(Q(revoked_at__isnull=False) | Q(expires_at__lte=now)).exclude(
                 authorization_code__expires_at__gt=now
             ),
             batch_size,
+            lambda batch: batch.delete(),
         ),
     }
 
 
-def _delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:
-    deleted = 0
+def _in_batches(
+    queryset: QuerySet[Any], batch_size: int, act: Callable[[QuerySet[Any]], Any]
+) -> int:
+    """Apply `act` (delete, or clear a column) to the rows of `queryset` a batch at a time, each
+    batch named by its ids: a statement by condition could take the whole table at once. Each
+    batch must leave `queryset`, or this never ends."""
+    done = 0
     while True:
         batch = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not batch:
-            return deleted
-        queryset.model.objects.filter(pk__in=batch).delete()
-        deleted += len(batch)
+            return done
+        act(queryset.model.objects.filter(pk__in=batch))
+        done += len(batch)

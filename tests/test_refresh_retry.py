@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
+from io import StringIO
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -258,6 +260,27 @@ def test_each_answer_is_sealed_with_its_own_nonce() -> None:
 
     assert once != twice
     assert retries.answer_open(refresh_token="t", row_id=1, sealed=once) == b"{}"
+
+
+def test_cleartokens_drops_answers_past_the_grace_and_keeps_the_others(
+    exchange: Callable[..., dict[str, Any]],
+    refresh: Callable[..., Any],
+    confidential_client: RegisteredClient,
+    frozen: Any,
+) -> None:
+    tokens = exchange(confidential_client)
+    second = refresh(confidential_client, tokens["refresh_token"]).json()
+    frozen.shift(settings.REFRESH_RETRY_GRACE)
+    third = refresh(confidential_client, second["refresh_token"])
+    out = StringIO()
+
+    call_command("cleartokens", stdout=out)
+
+    first_row, second_row, third_row = RefreshToken.objects.order_by("pk")
+    assert first_row.retry_answer is None and first_row.used_at is not None  # kept for reuse
+    assert second_row.retry_answer is not None and third_row.retry_answer is None
+    assert "Deleted 1 refresh retry answers." in out.getvalue()
+    assert refresh(confidential_client, second["refresh_token"]).content == third.content
 
 
 def test_the_refresh_still_writes_once_with_the_answer_sealed_in_the_same_statement(
