@@ -229,6 +229,10 @@ REFRESH_TOKEN_IDLE_LIFETIME = env_int(
 REFRESH_TOKEN_ABSOLUTE_LIFETIME = env_int(
     "REFRESH_TOKEN_ABSOLUTE_LIFETIME", 90 * 24 * 3600, maximum=LONGEST_LIFETIME
 )
+# A refresh token presented again this soon after its rotation gets the first answer again (a
+# client whose answer was lost retries); later it is reuse. 0 turns it off. At most 5 minutes:
+# a retry comes within seconds, and every second of grace is one a thief's reuse goes unnoticed.
+REFRESH_RETRY_GRACE = env_int("REFRESH_RETRY_GRACE", 30, minimum=0, maximum=300)
 
 SIGNING_ALGORITHMS = ("RS256", "ES256")
 ACCESS_TOKEN_ALGORITHM = env_choice("ACCESS_TOKEN_ALGORITHM", "RS256", SIGNING_ALGORITHMS)

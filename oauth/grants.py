@@ -6,6 +6,7 @@ import hmac
 import uuid
 from typing import Any
 
+from authlib.common.encoding import json_dumps
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import CODE_VERIFIER_PATTERN, create_s256_code_challenge
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 from joserfc.jwk import KeySet
 
-from . import services
+from . import retries, services
 from .hashing import generate_secret
 from .keys import active_signing_key
 from .models import CLIENT_AUTH_METHODS, AuthorizationCode, Client, RefreshToken
@@ -115,14 +116,30 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
 
 
 class RefreshTokenGrant(GrantTokensMixin, grants.RefreshTokenGrant):
-    """RFC 6749 §6 with rotation: every use returns a new refresh token (RFC 9700 §4.14.2)."""
+    """RFC 6749 §6 with rotation: every use returns a new refresh token (RFC 9700 §4.14.2). A
+    retry within REFRESH_RETRY_GRACE gets the first answer again (retries.py).
+
+    The answer's body is serialised once, in `save_token`, before it is kept for retries, and
+    `create_token_response` sends those very bytes: what a retry gets is what was sent."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = list(CLIENT_AUTH_METHODS)
     INCLUDE_NEW_REFRESH_TOKEN = True
 
+    presented = ""  # the refresh token as the client sent it: the key to its kept answer
+    answer = b""
+
     def grant_identity(self) -> tuple[uuid.UUID, int | None]:
         grant = self.request.refresh_token.grant
         return grant.id, int(grant.auth_time.timestamp())
+
+    def create_token_response(self) -> tuple[int, bytes, list[tuple[str, str]]]:
+        if self.request.refresh_token.used_at is not None:
+            # Let through by refresh_token_find: a retry within the grace. Nothing is signed
+            # or rotated; the first answer goes out again.
+            self.answer = self.retried_answer()
+            return 200, self.answer, self.TOKEN_RESPONSE_HEADER
+        status, _, headers = super().create_token_response()
+        return status, self.answer, headers
 
     def issue_token(self, user: Person, refresh_token: RefreshToken) -> dict[str, Any]:
         """RFC 6749 §6: the grant's scope, or the part of it asked for. A scope that names
@@ -136,21 +153,41 @@ class RefreshTokenGrant(GrantTokensMixin, grants.RefreshTokenGrant):
         )
 
     def authenticate_refresh_token(self, refresh_token: str) -> RefreshToken | None:
-        return services.refresh_token_find(refresh_token=refresh_token, origin=self.request.origin)
+        self.presented = refresh_token
+        return services.refresh_token_find(
+            refresh_token=refresh_token, client=self.request.client, origin=self.request.origin
+        )
 
     def authenticate_user(self, refresh_token: RefreshToken) -> Person:
         return refresh_token.grant.user
 
     def save_token(self, token: dict[str, Any]) -> None:
+        self.answer = json_dumps(token).encode()  # the server's own serialisation
         try:
             services.refresh_token_rotate(
                 old=self.request.refresh_token,
                 client=self.request.client,
                 new_token=token["refresh_token"],
+                refresh_token=self.presented,
+                answer=self.answer,
                 origin=self.request.origin,
             )
         except services.RefreshTokenReused:
-            raise InvalidGrantError("The refresh token has already been used.") from None
+            # A concurrent request with the same token rotated it first: the same client
+            # retrying. Both get the winner's answer, this request's tokens thrown away unsent.
+            self.answer = self.retried_answer()
+
+    def retried_answer(self) -> bytes:
+        """The answer kept for the presented token; invalid_grant if there is none (no grace,
+        past it, or the answer is gone with its token)."""
+        answer = retries.refresh_token_retry(
+            token=self.request.refresh_token,
+            refresh_token=self.presented,
+            origin=self.request.origin,
+        )
+        if answer is None:
+            raise InvalidGrantError("The refresh token has already been used.")
+        return answer
 
     def revoke_old_credential(self, refresh_token: RefreshToken) -> None:
         """Done in `save_token`, in the same transaction as issuing the new token."""

@@ -288,13 +288,17 @@ class AuthorizationCode(models.Model):
 
 
 class RefreshToken(models.Model):
-    """One refresh token of a grant. Rotation marks it used; presenting it again is theft."""
+    """One refresh token of a grant. Rotation marks it used; presenting it again is theft, unless
+    it comes within REFRESH_RETRY_GRACE, as a retry (retries.py)."""
 
     token_hash = models.CharField(max_length=64)
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="refresh_tokens")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    # The answer to the request that used this token, sealed with a key only the token yields,
+    # written by the same statement that sets used_at; for retries within the grace only.
+    retry_answer = models.BinaryField(null=True, blank=True)
 
     class Meta:
         constraints = [unique_hash("token_hash", "refresh_token_hash_unique")]

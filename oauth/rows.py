@@ -126,15 +126,19 @@ def _grant_start_one_by_one(
     return True
 
 
-def refresh_token_rotate(old: RefreshToken, successor: RefreshToken, event: SecurityEvent) -> bool:
-    """Mark `old` used, insert its successor and the event. False, writing nothing, when `old`
-    was used meanwhile: only the row's own columns are in the WHERE, which PostgreSQL re-checks
-    against a concurrent winner's committed row (a join or subquery would let both through)."""
+def refresh_token_rotate(
+    old: RefreshToken, successor: RefreshToken, event: SecurityEvent, retry_answer: bytes | None
+) -> bool:
+    """Mark `old` used, keeping `retry_answer` (sealed) beside the mark, insert its successor and
+    the event. False, writing nothing, when `old` was used meanwhile: only the row's own columns
+    are in the WHERE, which PostgreSQL re-checks against a concurrent winner's committed row (a
+    join or subquery would let both through). The answer is set by the same UPDATE as the mark,
+    so whoever sees the token used sees the answer too."""
     db = connections[DEFAULT_DB_ALIAS]
     used_at = successor.created_at
     if db.vendor != "postgresql":
         claimed = RefreshToken.objects.filter(pk=old.pk, used_at__isnull=True).update(
-            used_at=used_at
+            used_at=used_at, retry_answer=retry_answer
         )
         if claimed:
             successor.save(force_insert=True)
@@ -143,14 +147,15 @@ def refresh_token_rotate(old: RefreshToken, successor: RefreshToken, event: Secu
     tokens, events = shape(RefreshToken, db), shape(SecurityEvent, db)
     token_columns, token_values, token_params = tokens.insertion(successor, db)
     event_columns, event_values, event_params = events.insertion(event, db)
+    answer_column = tokens.column("retry_answer")
     with db.cursor() as cursor:
         cursor.execute(
-            f"WITH claimed AS (UPDATE {tokens.table} SET used_at = %s "
+            f"WITH claimed AS (UPDATE {tokens.table} SET used_at = %s, {answer_column} = %s "
             "WHERE id = %s AND used_at IS NULL RETURNING id), "
             f"successor AS (INSERT INTO {tokens.table} ({token_columns}) "
             f"SELECT {token_values} FROM claimed) "
             f"INSERT INTO {events.table} ({event_columns}) SELECT {event_values} FROM claimed",
-            [used_at, old.pk, *token_params, *event_params],
+            [used_at, retry_answer, old.pk, *token_params, *event_params],
         )
         rotated: int = cursor.rowcount
         return rotated == 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ from events.recording import Identifier, Kind, event_record, security_event
 from infra.origin import NOWHERE, Origin
 from infra.rows import insert
 
-from . import rows
+from . import retries, rows
 from .hashing import secret_hash
 from .models import (
     AuthorizationCode,
@@ -52,7 +52,8 @@ class CodeGone(Exception):
 
 
 class RefreshTokenReused(Exception):
-    """A rotated refresh token was presented again: a sign of theft."""
+    """A concurrent request with the same refresh token rotated it first. The token then holds
+    what that request wrote: its used mark and, within the grace, its answer."""
 
 
 def code_create(
@@ -155,23 +156,38 @@ def code_replay_detected(*, code: AuthorizationCode, origin: Origin = NOWHERE) -
     )
 
 
-def refresh_token_find(*, refresh_token: str, origin: Origin = NOWHERE) -> RefreshToken | None:
-    """The refresh token if it may be used now; a rotated one is theft and revokes its grant."""
+def refresh_token_find(
+    *, refresh_token: str, client: Client, origin: Origin = NOWHERE
+) -> RefreshToken | None:
+    """The refresh token if it may be used now. A rotated one is theft and revokes its grant,
+    unless its own client presents it again within the grace with its answer kept: a retry,
+    to be answered by retries.refresh_token_retry."""
     found = rows.refresh_token_with_grant(secret_hash(refresh_token))
     if found is None:
         return None
+    usable = found.grant.is_active and found.grant.user.is_active
     if found.used_at is not None:
+        if usable and found.check_client(client) and retries.answer_kept(found):
+            return found
         refresh_token_reuse_detected(token=found, origin=origin)
         return None
-    if found.is_expired or not found.grant.is_active or not found.grant.user.is_active:
+    if found.is_expired or not usable:
         return None
     return found
 
 
 def refresh_token_rotate(
-    *, old: RefreshToken, client: Client, new_token: str, origin: Origin = NOWHERE
+    *,
+    old: RefreshToken,
+    client: Client,
+    new_token: str,
+    refresh_token: str,
+    answer: bytes,
+    origin: Origin = NOWHERE,
 ) -> None:
-    """Mark `old` used and add `new_token` to the same grant; only one racer can win."""
+    """Mark `old` used and add `new_token` to the same grant; only one racer can win. `answer`,
+    the response body about to be sent, is kept sealed with `refresh_token` (the one presented,
+    `old`'s) for retries within the grace."""
     now = timezone.now()
     successor = RefreshToken(
         token_hash=secret_hash(new_token),
@@ -183,10 +199,18 @@ def refresh_token_rotate(
         Kind.TOKENS_REFRESHED, origin=origin, user_id=old.grant.user_id, client_id=client.pk,
         grant=str(old.grant_id),
     )  # fmt: skip
-    if not rows.refresh_token_rotate(old, successor, event):
+    sealed = None
+    if retries.retry_grace():
+        sealed = retries.answer_seal(refresh_token=refresh_token, row_id=old.pk, answer=answer)
+    if not rows.refresh_token_rotate(old, successor, event, sealed):
         # Unused when read a moment ago, used now: a concurrent request with the same token won
-        # (a retry, a second tab). Refused, but not theft: the winner's new tokens must live.
-        # Presenting it again later is reuse, caught by refresh_token_find.
+        # (a retry, a second tab). Not theft: the winner's new tokens must live. Its statement
+        # kept its answer with the used mark, so the answer is here now for this request to
+        # share (retries.refresh_token_retry); presenting the token after the grace is reuse.
+        old.used_at, old.retry_answer = (
+            RefreshToken.objects.filter(pk=old.pk).values_list("used_at", "retry_answer").first()
+            or (now, None)  # deleted meanwhile: its grant was revoked
+        )
         raise RefreshTokenReused
 
 
@@ -278,31 +302,48 @@ def grants_end(**match: Any) -> int:
 def tokens_clear(*, batch_size: int = 1000) -> dict[str, int]:
     """Delete what can no longer be used, in batches, so memory stays constant whatever the size
     of the tables. Used refresh tokens are kept until they expire: they are how reuse is
-    recognised."""
+    recognised. Their kept answers go when the retry grace ends (never served after it anyway)."""
     now = timezone.now()
     dead_grant = Q(grant__revoked_at__isnull=False) | Q(grant__expires_at__lte=now)
     return {
-        "refresh tokens": _delete_in_batches(
-            RefreshToken.objects.filter(Q(expires_at__lte=now) | dead_grant), batch_size
+        "refresh tokens": _in_batches(
+            RefreshToken.objects.filter(Q(expires_at__lte=now) | dead_grant),
+            batch_size,
+            lambda batch: batch.delete(),
         ),
-        "authorization codes": _delete_in_batches(
-            AuthorizationCode.objects.filter(expires_at__lte=now), batch_size
+        "refresh retry answers": _in_batches(
+            RefreshToken.objects.filter(
+                retry_answer__isnull=False, used_at__lte=now - retries.retry_grace()
+            ),
+            batch_size,
+            lambda batch: batch.update(retry_answer=None),
+        ),
+        "authorization codes": _in_batches(
+            AuthorizationCode.objects.filter(expires_at__lte=now),
+            batch_size,
+            lambda batch: batch.delete(),
         ),
         # A grant is what marks its code used: it stays while the code could still be presented.
-        "grants": _delete_in_batches(
+        "grants": _in_batches(
             Grant.objects.filter(Q(revoked_at__isnull=False) | Q(expires_at__lte=now)).exclude(
                 authorization_code__expires_at__gt=now
             ),
             batch_size,
+            lambda batch: batch.delete(),
         ),
     }
 
 
-def _delete_in_batches(queryset: QuerySet[Any], batch_size: int) -> int:
-    deleted = 0
+def _in_batches(
+    queryset: QuerySet[Any], batch_size: int, act: Callable[[QuerySet[Any]], Any]
+) -> int:
+    """Apply `act` (delete, or clear a column) to the rows of `queryset` a batch at a time, each
+    batch named by its ids: a statement by condition could take the whole table at once. Each
+    batch must leave `queryset`, or this never ends."""
+    done = 0
     while True:
         batch = list(queryset.order_by("pk").values_list("pk", flat=True)[:batch_size])
         if not batch:
-            return deleted
-        queryset.model.objects.filter(pk__in=batch).delete()
-        deleted += len(batch)
+            return done
+        act(queryset.model.objects.filter(pk__in=batch))
+        done += len(batch)

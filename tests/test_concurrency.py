@@ -91,9 +91,11 @@ def test_two_concurrent_exchanges_of_one_code_yield_exactly_one_success(
     assert Grant.objects.get().revoked_at is not None
 
 
-def test_two_concurrent_refreshes_of_one_token_yield_exactly_one_success(
-    client_and_code: tuple[RegisteredClient, dict[str, str]],
+def test_without_a_retry_grace_two_concurrent_refreshes_yield_exactly_one_success(
+    client_and_code: tuple[RegisteredClient, dict[str, str]], settings: Any
 ) -> None:
+    """With the grace, both get the same answer (test_refresh_retry.py)."""
+    settings.REFRESH_RETRY_GRACE = 0
     client, data = client_and_code
     http = HttpsClient()
     tokens = http.post(

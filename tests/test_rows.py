@@ -46,6 +46,14 @@ def exchange(code: AuthorizationCode, refresh_token: str | None = "first") -> Gr
     return services.code_exchange(code=code, grant_id=Grant().id, refresh_token=refresh_token)
 
 
+def rotate(old: RefreshToken, new_token: str) -> None:
+    """Rotate `old` (issued as "first") as the token endpoint does, keeping an answer."""
+    services.refresh_token_rotate(
+        old=old, client=old.grant.client, new_token=new_token, refresh_token="first",
+        answer=b'{"refresh_token": "%s"}' % new_token.encode(),
+    )  # fmt: skip
+
+
 def test_an_inserted_row_is_the_row_save_would_write(code: AuthorizationCode) -> None:
     twin = AuthorizationCode(**{**fields(code), "id": None, "code_hash": secret_hash("twin")})
     twin.save(force_insert=True)
@@ -161,7 +169,7 @@ def test_rotation_marks_the_token_used_and_adds_its_successor(code: Authorizatio
     old = rows.refresh_token_with_grant(secret_hash("first"))
     assert old is not None
 
-    services.refresh_token_rotate(old=old, client=code.client, new_token="second")
+    rotate(old, "second")
 
     assert RefreshToken.objects.get(pk=old.pk).used_at is not None
     successor = RefreshToken.objects.get(token_hash=secret_hash("second"))
@@ -174,13 +182,13 @@ def test_a_token_used_meanwhile_is_not_rotated_again(code: AuthorizationCode) ->
     exchange(code)
     old = rows.refresh_token_with_grant(secret_hash("first"))
     assert old is not None
-    services.refresh_token_rotate(old=old, client=code.client, new_token="second")
+    rotate(old, "second")
     successor = RefreshToken(
         token_hash=secret_hash("third"), grant=old.grant, expires_at=timezone.now()
     )
     event = security_event(Kind.TOKENS_REFRESHED, client_id=code.client_id)
 
-    assert rows.refresh_token_rotate(old, successor, event) is False  # read before the first use
+    assert rows.refresh_token_rotate(old, successor, event, None) is False  # read before use
     assert not RefreshToken.objects.filter(token_hash=secret_hash("third")).exists()
     assert SecurityEvent.objects.filter(kind=Kind.TOKENS_REFRESHED).count() == 1
 

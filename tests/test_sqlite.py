@@ -19,6 +19,7 @@ FLOWS = [
     "tests/test_sign_in_demands.py",
     "tests/test_code_exchange.py",
     "tests/test_refresh_rotation.py",
+    "tests/test_refresh_retry.py",
     "tests/test_rows.py",
     "tests/test_pages.py",
 ]
