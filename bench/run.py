@@ -73,6 +73,7 @@ def bench_environment() -> dict[str, str]:
         "RATE_LIMIT_TOKEN_CLIENT": "100000000/60",
         "RATE_LIMIT_TOKEN_ADDRESS": "100000000/60",
         "RATE_LIMIT_INTROSPECTION_CLIENT": "100000000/60",
+        "RATE_LIMIT_INTROSPECTION_ADDRESS": "100000000/60",
         "DJANGO_SETTINGS_MODULE": "authserver.settings",
     }
     return env
