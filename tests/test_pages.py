@@ -112,3 +112,11 @@ def test_sign_out_is_a_post(signed_in: HttpClient) -> None:
     signed_in.post("/accounts/logout/")
 
     assert "_auth_user_id" not in signed_in.session
+
+
+def test_the_current_language_is_marked_current_not_disabled(browser: HttpClient, db: None) -> None:
+    korean = browser.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    assert '<span class="current" aria-current="true" lang="ko">한국어</span>' in korean
+    assert 'name="language" value="en"' in korean and 'value="ko"' not in korean
+    assert "disabled" not in korean
