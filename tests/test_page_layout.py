@@ -27,6 +27,7 @@ from tests.test_korean_text import DETACHED_ON_PAGE
 ARTIFACTS = Path(__file__).parent / "artifacts" / "pages"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
+SIGNED_OUT = {"en": "You have been signed out.", "ko": "로그아웃했습니다."}
 # How many lines a button's words take, and where they end (at one size, their baseline).
 WORDS = """b => {
   const range = document.createRange(); range.selectNodeContents(b);
@@ -95,6 +96,11 @@ def test_the_signed_in_pages_fit_and_keep_korean_words_whole(
                 for name, path in pages.items():
                     page.goto(live + path)
                     look(page, name, language, size)
+                page.goto(f"{live}/accounts/")
+                page.locator("form[action='/accounts/logout/'] button").click()
+                page.wait_for_url(re.compile(r"/accounts/login/$"))
+                assert page.inner_text("[role=status]") == SIGNED_OUT[language]
+                look(page, "signed-out", language, size)
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])
