@@ -214,8 +214,9 @@ def test_the_error_pages_are_ours_at_both_widths(
                 assert seen == headings
 
 
-def test_the_demo_app_fits_in_both_languages(live: str, user: User) -> None:
+def test_the_demo_app_fits_and_its_sign_in_speaks_its_language(live: str, user: User) -> None:
     call_command("setupdemo", "--port", live.rsplit(":", 1)[1], stdout=io.StringIO())
+    sign_in_heading = {"en": "Sign in", "ko": "로그인"}
 
     with chromium() as browser:
         for language in LOCALES:
@@ -224,3 +225,13 @@ def test_the_demo_app_fits_in_both_languages(live: str, user: User) -> None:
                     page = tab.new_page()
                     page.goto(f"{live}/demo/")
                     look(page, "demo", language, size)
+                    page.locator("#demo-sign-in").click()
+                    assert page.inner_text("h1") == sign_in_heading[language]
+                    page.locator("input[name=username]").fill("alice")
+                    page.locator("input[name=password]").fill(PASSWORD)
+                    page.locator("form button.primary").click()
+                    page.wait_for_url(re.compile(r"^[^?]*/(demo/|oauth/authorize)"))
+                    if page.locator("button[value=allow]").count():
+                        page.locator("button[value=allow]").click()
+                    page.locator("#demo-userinfo").wait_for()
+                    look(page, "demo-tokens", language, size)
