@@ -235,3 +235,20 @@ def test_the_demo_app_fits_and_its_sign_in_speaks_its_language(live: str, user: 
                         page.locator("button[value=allow]").click()
                     page.locator("#demo-userinfo").wait_for()
                     look(page, "demo-tokens", language, size)
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_admin_keeps_korean_words_whole(
+    live: str, make_user: Callable[..., User], language: str
+) -> None:
+    make_user("operator", is_staff=True, is_superuser=True)
+
+    with chromium() as browser, context(browser, language, "desktop") as tab:
+        page = tab.new_page()
+        sign_in(page, live, "operator")
+        for path in ("/admin/", "/admin/oauth/client/add/"):
+            page.goto(live + path)
+            assert page.eval_on_selector("body", "e => getComputedStyle(e).wordBreak") == (
+                "keep-all"
+            )
+        page.screenshot(path=str(ARTIFACTS / f"admin-client-add-{language}.png"), full_page=True)
