@@ -115,6 +115,24 @@ def test_the_sign_in_page_fits_and_keeps_korean_words_whole(
                 look(page, "sign-in", language, size)
 
 
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_sign_in_with_providers_and_their_failure_page_fit(
+    live: str, upstream: Any, language: str
+) -> None:
+    upstream.naver.auto_approve = False
+
+    with chromium() as browser:
+        for size in SIZES:
+            with context(browser, language, size) as tab:
+                page = tab.new_page()
+                page.goto(f"{live}/accounts/login/")
+                look(page, "sign-in-providers", language, size)
+                page.locator("button.provider-naver").click()
+                page.get_by_role("button", name="Cancel").click()
+                page.locator("[data-reason=denied]").wait_for()
+                look(page, "provider-cancelled", language, size)
+
+
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_allow_and_deny_line_up(
