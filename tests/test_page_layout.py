@@ -27,6 +27,12 @@ from tests.test_korean_text import DETACHED_ON_PAGE
 ARTIFACTS = Path(__file__).parent / "artifacts" / "pages"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
+NAMES = {"en": "English", "ko": "한국어"}
+# The current language's look: bold, underlined, opaque, and not a disabled control.
+CURRENT_LOOK = """e => {
+  const look = getComputedStyle(e);
+  return [Number(look.fontWeight), look.textDecorationLine, look.opacity, e.matches(":disabled")];
+}"""
 SIGNED_OUT = {"en": "You have been signed out.", "ko": "로그아웃했습니다."}
 # How many lines a button's words take, and where they end (at one size, their baseline).
 WORDS = """b => {
@@ -66,6 +72,8 @@ def look(page: Page, name: str, language: str, size: str) -> None:
     for selector in ("body", "h1"):
         style = page.eval_on_selector(selector, "e => getComputedStyle(e).wordBreak")
         assert style == "keep-all", where
+    wrap = page.eval_on_selector("body", "e => getComputedStyle(e).overflowWrap")
+    assert wrap == "anywhere", where
     if language == "ko":
         assert DETACHED_ON_PAGE.findall(page.inner_text("body")) == [], where
 
@@ -113,6 +121,17 @@ def test_the_sign_in_page_fits_and_keeps_korean_words_whole(
                 page = tab.new_page()
                 page.goto(f"{live}/accounts/login/")
                 look(page, "sign-in", language, size)
+                current = page.locator(".language [aria-current=true]")
+                assert current.inner_text() == NAMES[language]
+                assert current.evaluate(CURRENT_LOOK) == [700, "underline", "1", False]
+                assert page.locator(".language button:disabled").count() == 0
+        with context(browser, language, "phone") as tab:
+            page = tab.new_page()
+            page.goto(f"{live}/accounts/login/")
+            other = "ko" if language == "en" else "en"
+            page.locator(".language button").click()
+            page.wait_for_function(f"document.documentElement.lang === '{other}'")
+            assert page.locator(".language [aria-current=true]").inner_text() == NAMES[other]
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])
