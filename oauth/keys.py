@@ -276,6 +276,19 @@ def verifying_key(kid: str) -> Key | None:
     return key
 
 
+def signing_key_problem() -> str | None:
+    """Why this process cannot sign (for readiness), or None. A missing first key is created,
+    as the first token would; an active key that does not decrypt is named."""
+    try:
+        for algorithm in sorted(algorithms_in_use()):
+            active_signing_key(algorithm)
+    except ImproperlyConfigured:
+        return "unreadable"
+    except Exception as error:  # a database or cache failure while loading: not ready
+        return type(error).__name__
+    return None
+
+
 def published_jwks() -> dict[str, Any]:
     """The JWKS, created with a first key if there is none yet, so clients can always fetch it."""
     ring = key_ring()
