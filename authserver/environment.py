@@ -62,9 +62,11 @@ def env_rate(name: str, default: str) -> tuple[int, int]:
     return int(count), int(seconds)
 
 
-def env_choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], *, upper: bool = False, lower: bool = False
+) -> str:
     value = os.environ.get(name, "").strip() or default
-    value = value.upper() if upper else value
+    value = value.upper() if upper else value.lower() if lower else value
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value

@@ -84,6 +84,7 @@ if DEBUG:
     INSTALLED_APPS.append("fakeproviders")
 
 MIDDLEWARE = [
+    "infra.logs.RequestLog",
     "django.middleware.security.SecurityMiddleware",
     "authserver.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,7 +99,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves the collected static files (`manage.py collectstatic`) in production.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "authserver.urls"
 WSGI_APPLICATION = "authserver.wsgi.application"
@@ -302,10 +303,20 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True)
 
+# "json": one JSON object per line, for log collectors (infra/logs.py); "text": the message.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"), lower=True)
+
+LOGGING_CONFIG = "infra.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "infra.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # authlib logs issued tokens at DEBUG: never let them reach the logs.
     "loggers": {"authlib": {"level": "INFO"}},
