@@ -22,6 +22,7 @@ from authserver.environment import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_rate,
     env_str,
     host_pattern,
@@ -85,6 +86,7 @@ if DEBUG:
 
 MIDDLEWARE = [
     "infra.logs.RequestLog",
+    "infra.metrics.RequestMetrics",
     "django.middleware.security.SecurityMiddleware",
     "authserver.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -99,7 +101,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves the collected static files (`manage.py collectstatic`) in production.
-    MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "authserver.urls"
 WSGI_APPLICATION = "authserver.wsgi.application"
@@ -204,7 +206,7 @@ CSRF_COOKIE_SECURE = HTTPS
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
 # Load balancers probe over plain http.
-SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^ping$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^ping$", r"^metrics$"]
 # 0 turns HSTS off (check --deploy then warns): for a first, cautious rollout.
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600, minimum=0) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
@@ -302,6 +304,14 @@ UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
 DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True)
+
+# /metrics (authserver/metrics.py): off unless one of these is set. Scrapers send the token as
+# a bearer token, or come from one of the networks (the address TRUST_X_FORWARDED_FOR trusts).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
+# Where each gunicorn worker keeps its counts for a scrape to sum (gunicorn.conf.py sets it;
+# prometheus_client reads it itself, at import).
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
 
 # "json": one JSON object per line, for log collectors (infra/logs.py); "text": the message.
 LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"), lower=True)

@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 
 from accounts import api
 from authserver import health as readiness
+from authserver import metrics
 from infra import health
 from oauth import views as oauth_views
 
@@ -53,6 +54,7 @@ urlpatterns = [
     path("healthz/ready", readiness.ready, name="healthz-ready"),
     path("healthz/live", health.live, name="healthz-live"),
     path("ping", health.ping, name="ping"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", RedirectView.as_view(pattern_name="accounts:home"), name="root"),
 ]
 
