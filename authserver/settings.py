@@ -123,6 +123,10 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL")
+# "transaction": DATABASE_URL leads to PgBouncer in transaction pooling mode, where each
+# transaction may run on another server connection: nothing may outlive a transaction on one
+# (docs/pgbouncer.ini; behaviour.md#on-the-database).
+DATABASE_POOLING = env_choice("DATABASE_POOLING", "session", ("session", "transaction"), lower=True)
 if DATABASE_URL:
     try:
         DATABASES = {
@@ -135,6 +139,11 @@ if DATABASE_URL:
             # prepared: the token endpoint's lookups are then planned once per connection, not
             # once per request (PgBouncer in transaction mode needs max_prepared_statements).
             DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+            if DATABASE_POOLING == "transaction":
+                # No prepared statement (it would stay on the server connection it was made
+                # on), parameters bound by the client, no cursor held open across requests.
+                DATABASES["default"]["OPTIONS"] = {"prepare_threshold": None}
+                DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None
 else:
