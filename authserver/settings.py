@@ -22,6 +22,7 @@ from authserver.environment import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_rate,
     env_str,
     host_pattern,
@@ -84,6 +85,8 @@ if DEBUG:
     INSTALLED_APPS.append("fakeproviders")
 
 MIDDLEWARE = [
+    "infra.logs.RequestLog",
+    "infra.metrics.RequestMetrics",
     "django.middleware.security.SecurityMiddleware",
     "authserver.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,7 +101,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves the collected static files (`manage.py collectstatic`) in production.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "authserver.urls"
 WSGI_APPLICATION = "authserver.wsgi.application"
@@ -120,6 +123,10 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL")
+# "transaction": DATABASE_URL leads to PgBouncer in transaction pooling mode, where each
+# transaction may run on another server connection: nothing may outlive a transaction on one
+# (docs/pgbouncer.ini; behaviour.md#on-the-database).
+DATABASE_POOLING = env_choice("DATABASE_POOLING", "session", ("session", "transaction"), lower=True)
 if DATABASE_URL:
     try:
         DATABASES = {
@@ -132,6 +139,11 @@ if DATABASE_URL:
             # prepared: the token endpoint's lookups are then planned once per connection, not
             # once per request (PgBouncer in transaction mode needs max_prepared_statements).
             DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+            if DATABASE_POOLING == "transaction":
+                # No prepared statement (it would stay on the server connection it was made
+                # on), parameters bound by the client, no cursor held open across requests.
+                DATABASES["default"]["OPTIONS"] = {"prepare_threshold": None}
+                DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None
 else:
@@ -202,7 +214,8 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^ping$"]  # load balancers probe over plain http
+# Load balancers probe over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^ping$", r"^metrics$"]
 # 0 turns HSTS off (check --deploy then warns): for a first, cautious rollout.
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600, minimum=0) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
@@ -301,10 +314,28 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True)
 
+# /metrics (authserver/metrics.py): off unless one of these is set. Scrapers send the token as
+# a bearer token, or come from one of the networks (the address TRUST_X_FORWARDED_FOR trusts).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
+# Where each gunicorn worker keeps its counts for a scrape to sum (gunicorn.conf.py sets it;
+# prometheus_client reads it itself, at import).
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+
+# "json": one JSON object per line, for log collectors (infra/logs.py); "text": the message.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"), lower=True)
+
+LOGGING_CONFIG = "infra.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "infra.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # authlib logs issued tokens at DEBUG: never let them reach the logs.
     "loggers": {"authlib": {"level": "INFO"}},
