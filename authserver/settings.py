@@ -47,6 +47,8 @@ if not SECRET_KEY:
     SECRET_KEY = development_secret_key(BASE_DIR / ".secret_key")
 
 ISSUER = issuer_from_env(DEBUG)
+# How pages name this server to people ("not reviewed by ..."): by default the issuer's host.
+SERVER_DISPLAY_NAME = env_str("SERVER_DISPLAY_NAME", urlsplit(ISSUER).hostname or ISSUER)
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS",
