@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "events",
     "accounts",
     "oauth",
+    "developers",
 ]
 
 # The demo client app: a stand-in third-party app that runs the flow against this server.
@@ -265,7 +266,13 @@ RATE_LIMITS = {
     # Requests from one address, whether or not their client authentication succeeds.
     "introspection_address": env_rate("RATE_LIMIT_INTROSPECTION_ADDRESS", "1200/60"),
     "revocation_address": env_rate("RATE_LIMIT_REVOCATION_ADDRESS", "300/60"),
+    # Apps created in the developer console, per person.
+    "app_create_person": env_rate("RATE_LIMIT_APP_CREATE", "10/3600"),
 }
+# The developer console (developers/): apps one person may own, testers of an app in development.
+DEVELOPER_MAX_APPS = env_int("DEVELOPER_MAX_APPS", 10)
+DEVELOPER_MAX_TESTERS = env_int("DEVELOPER_MAX_TESTERS", 20, maximum=20)
+
 # Waits of limits that slow rather than refuse: first, longest (seconds); device cookies' age.
 RATE_DELAYS = {"sign_in_account": (env_int("SIGN_IN_DELAY", 30), env_int("SIGN_IN_DELAY_MAX", 900))}
 DEVICE_COOKIE_AGE = env_int("DEVICE_COOKIE_AGE", 365 * 24 * 3600, maximum=LONGEST_LIFETIME)

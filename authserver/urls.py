@@ -43,6 +43,7 @@ urlpatterns = [
     ),
     path("oauth/", include("oauth.urls")),
     path("accounts/", include("accounts.urls")),
+    path("developers/", include("developers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", admin_sign_in),
     re_path(r"^admin/oauth/securityevent/(?P<rest>.*)$", moved_admin_page),

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from . import views
+
+app_name = "developers"
+
+urlpatterns = [
+    path("", views.app_list, name="list"),
+    path("new", views.app_new, name="new"),
+    path("apps/<str:client_id>/", views.app_detail, name="app"),
+    path("apps/<str:client_id>/delete", views.app_remove, name="delete"),
+    path("apps/<str:client_id>/members", views.member_new, name="member-new"),
+    path("apps/<str:client_id>/members/<int:member_id>", views.member_change, name="member"),
+]

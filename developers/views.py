@@ -1,0 +1,178 @@
+"""The developer console's pages: thin over the services in services.py and team.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from infra.origin import Origin
+from oauth.clients import CLIENT_ID_SHAPE, client_update
+from oauth.models import Client, ClientMember
+
+from .forms import AppForm, MemberForm, RoleForm
+from .services import AppRefused, app_create, app_delete
+from .team import (
+    MAY_CHANGE_APP,
+    TeamError,
+    UserId,
+    apps_of,
+    member_add,
+    member_remove,
+    member_role_set,
+    members_of,
+    role_of,
+)
+
+Role = ClientMember.Role
+View = Callable[..., HttpResponse]
+
+
+def private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def me(request: HttpRequest) -> UserId:
+    """The signed-in person's id (login_required has let only people through)."""
+    pk = request.user.pk
+    if pk is None:
+        raise Http404
+    return pk
+
+
+def team_only(*roles: str) -> Callable[[View], View]:
+    """The app named in the URL, for a signed-in person on its team with one of `roles` (any
+    team role when none is named). Anyone else is told it does not exist."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        @login_required
+        def wrapper(request: HttpRequest, client_id: str, *args: Any, **kwargs: Any) -> Any:
+            if not CLIENT_ID_SHAPE.fullmatch(client_id):
+                raise Http404
+            client = Client.objects.filter(client_id=client_id).first()
+            role = role_of(client, me(request)) if client is not None else None
+            if client is None or role is None or (roles and role not in roles):
+                raise Http404
+            return view(request, client, role, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@require_http_methods(["GET"])
+@login_required
+def app_list(request: HttpRequest) -> HttpResponse:
+    return private(render(request, "developers/list.html", {"apps": apps_of(me(request))}))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def app_new(request: HttpRequest) -> HttpResponse:
+    form = AppForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client, secret = app_create(
+                form.instance, owner_id=me(request), origin=Origin.of(request)
+            )
+        except AppRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            context = {"client": client, "secret": secret, "new": True}
+            return private(render(request, "developers/secret.html", context))
+    return private(render(request, "developers/new.html", {"form": form}))
+
+
+@require_http_methods(["GET", "POST"])
+@team_only()
+def app_detail(request: HttpRequest, client: Client, role: str) -> HttpResponse:
+    may_change = role in MAY_CHANGE_APP
+    form = AppForm(request.POST if request.method == "POST" else None, instance=client)
+    if request.method == "POST":
+        if not may_change:
+            raise Http404
+        if form.is_valid():
+            fields = [name for name in form.changed_data if name != "kind"]
+            client_update(form.instance, fields=fields, origin=Origin.of(request),
+                          actor_id=me(request))  # fmt: skip
+            messages.success(request, _("Your changes are saved."))
+            return redirect("developers:app", client.client_id)
+        client.refresh_from_db()
+    context = {
+        "client": client,
+        "form": form,
+        "role": role,
+        "may_change": may_change,
+        "members": members_of(client),
+        "member_form": MemberForm(),
+        "roles": Role.choices,
+        "max_testers": settings.DEVELOPER_MAX_TESTERS,
+    }
+    return private(render(request, "developers/app.html", context))
+
+
+@require_POST
+@team_only(Role.OWNER, Role.DEVELOPER)
+def member_new(request: HttpRequest, client: Client, role: str) -> HttpResponse:
+    form = MemberForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a username or email address and a role."))
+    elif role != Role.OWNER and form.cleaned_data["role"] != Role.TESTER:
+        messages.error(request, _("Only an owner may change the team; developers add testers."))
+    else:
+        try:
+            member_add(client=client, identifier=form.cleaned_data["identifier"],
+                       role=form.cleaned_data["role"])  # fmt: skip
+        except TeamError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Added."))
+    return redirect("developers:app", client.client_id)
+
+
+@require_POST
+@team_only(Role.OWNER, Role.DEVELOPER)
+def member_change(request: HttpRequest, client: Client, role: str, member_id: int) -> HttpResponse:
+    member = client.members.filter(pk=member_id).first()
+    if member is None:
+        raise Http404
+    form = RoleForm(request.POST)
+    removing = request.POST.get("remove") == "1"
+    only_testers = role != Role.OWNER
+    wanted = form.cleaned_data["role"] if form.is_valid() else None
+    if only_testers and (member.role != Role.TESTER or (not removing and wanted != Role.TESTER)):
+        messages.error(request, _("Only an owner may change the team; developers add testers."))
+        return redirect("developers:app", client.client_id)
+    try:
+        if removing:
+            member_remove(member=member)
+        elif wanted is not None:
+            member_role_set(member=member, role=wanted)
+    except TeamError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Your changes are saved."))
+    if removing and member.user_id == me(request):
+        return redirect("developers:list")
+    return redirect("developers:app", client.client_id)
+
+
+@require_http_methods(["GET", "POST"])
+@team_only(Role.OWNER)
+def app_remove(request: HttpRequest, client: Client, role: str) -> HttpResponse:
+    if request.method == "POST" and request.POST.get("confirm") == client.name:
+        app_delete(client, actor_id=me(request), origin=Origin.of(request))
+        messages.success(request, _("%(app)s is deleted.") % {"app": client.name})
+        return redirect("developers:list")
+    wrong = request.method == "POST"
+    return private(render(request, "developers/delete.html", {"client": client, "wrong": wrong}))
