@@ -84,3 +84,19 @@ class MemberForm(forms.Form):
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=ClientMember.Role.choices)
+
+
+class RotateForm(forms.Form):
+    """How long the current secret keeps working beside the new one (at most seven days)."""
+
+    overlap = forms.TypedChoiceField(
+        label=_("Keep the current secret working for"),
+        coerce=int,
+        choices=[
+            (0, _("No time: it stops now")),
+            (3600, _("One hour")),
+            (86400, _("One day")),
+            (7 * 86400, _("Seven days")),
+        ],
+        initial=86400,
+    )

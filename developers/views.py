@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
@@ -11,14 +12,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from infra.origin import Origin
-from oauth.clients import CLIENT_ID_SHAPE, client_update
+from oauth.clients import CLIENT_ID_SHAPE, client_secret_rotate, client_update
 from oauth.models import Client, ClientMember
 
-from .forms import AppForm, MemberForm, RoleForm
+from .forms import AppForm, MemberForm, RoleForm, RotateForm
 from .services import AppRefused, app_create, app_delete
 from .team import (
     MAY_CHANGE_APP,
@@ -117,8 +119,27 @@ def app_detail(request: HttpRequest, client: Client, role: str) -> HttpResponse:
         "member_form": MemberForm(),
         "roles": Role.choices,
         "max_testers": settings.DEVELOPER_MAX_TESTERS,
+        "rotate_form": RotateForm(),
+        "overlapping": client.previous_secret_hash
+        and client.previous_secret_expires_at
+        and client.previous_secret_expires_at > timezone.now(),
     }
     return private(render(request, "developers/app.html", context))
+
+
+@require_POST
+@team_only(Role.OWNER, Role.DEVELOPER)
+def secret_new(request: HttpRequest, client: Client, role: str) -> HttpResponse:
+    """A new secret, shown once; the current one keeps working for the overlap chosen."""
+    form = RotateForm(request.POST)
+    if client.is_public or not form.is_valid():
+        raise Http404
+    overlap = timedelta(seconds=form.cleaned_data["overlap"])
+    secret = client_secret_rotate(
+        client, overlap=overlap, origin=Origin.of(request), actor_id=me(request)
+    )
+    context = {"client": client, "secret": secret, "new": False}
+    return private(render(request, "developers/secret.html", context))
 
 
 @require_POST

@@ -84,6 +84,10 @@ class Client(models.Model):
     name = models.CharField(max_length=100, unique=True)
     client_type = models.CharField(max_length=12, choices=Type.choices, default=Type.CONFIDENTIAL)
     secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # A rotation with overlap: the secret before the current one, valid until then. On the
+    # client's own row, so that checking both costs the token endpoint no query.
+    previous_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     redirect_uris = models.JSONField(default=list, validators=[validate_redirect_uris])
     allowed_scopes = models.CharField(
         max_length=200, default=scope_string(list(SUPPORTED_SCOPES)), validators=[validate_scopes]
@@ -197,7 +201,15 @@ class Client(models.Model):
         return self.is_public and is_loopback(redirect_uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return not self.is_public and secret_matches(client_secret, self.secret_hash)
+        """The current secret, or the previous one during its overlap. Both are compared every
+        time, constant-time, so timing tells nothing of which matched or whether one exists."""
+        current = secret_matches(client_secret, self.secret_hash)
+        previous = secret_matches(client_secret, self.previous_secret_hash)
+        overlapping = (
+            self.previous_secret_expires_at is not None
+            and self.previous_secret_expires_at > timezone.now()
+        )
+        return not self.is_public and (current or (previous and overlapping))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.is_public:
