@@ -100,3 +100,13 @@ class RotateForm(forms.Form):
         ],
         initial=86400,
     )
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label=_("A note for the reviewers (optional)"),
+        required=False,
+        max_length=2000,
+        validators=[no_nul],
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

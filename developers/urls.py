@@ -11,6 +11,7 @@ urlpatterns = [
     path("new", views.app_new, name="new"),
     path("apps/<str:client_id>/", views.app_detail, name="app"),
     path("apps/<str:client_id>/delete", views.app_remove, name="delete"),
+    path("apps/<str:client_id>/review", views.review_new, name="review"),
     path("apps/<str:client_id>/secret", views.secret_new, name="secret"),
     path("apps/<str:client_id>/members", views.member_new, name="member-new"),
     path("apps/<str:client_id>/members/<int:member_id>", views.member_change, name="member"),

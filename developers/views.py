@@ -20,7 +20,8 @@ from infra.origin import Origin
 from oauth.clients import CLIENT_ID_SHAPE, client_secret_rotate, client_update
 from oauth.models import Client, ClientMember
 
-from .forms import AppForm, MemberForm, RoleForm, RotateForm
+from .forms import AppForm, MemberForm, ReviewForm, RoleForm, RotateForm
+from .reviews import ReviewRefused, review_latest, review_request
 from .services import AppRefused, app_create, app_delete
 from .team import (
     MAY_CHANGE_APP,
@@ -120,6 +121,7 @@ def app_detail(request: HttpRequest, client: Client, role: str) -> HttpResponse:
         "roles": Role.choices,
         "max_testers": settings.DEVELOPER_MAX_TESTERS,
         "rotate_form": RotateForm(),
+        "review": review_latest(client),
         "overlapping": client.previous_secret_hash
         and client.previous_secret_expires_at
         and client.previous_secret_expires_at > timezone.now(),
@@ -140,6 +142,22 @@ def secret_new(request: HttpRequest, client: Client, role: str) -> HttpResponse:
     )
     context = {"client": client, "secret": secret, "new": False}
     return private(render(request, "developers/secret.html", context))
+
+
+@require_POST
+@team_only(Role.OWNER, Role.DEVELOPER)
+def review_new(request: HttpRequest, client: Client, role: str) -> HttpResponse:
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The note is too long."))
+        return redirect("developers:app", client.client_id)
+    try:
+        review_request(client=client, user_id=me(request), note=form.cleaned_data["note"])
+    except ReviewRefused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Review requested. You will see the answer here."))
+    return redirect("developers:app", client.client_id)
 
 
 @require_POST

@@ -374,29 +374,9 @@ def refresh_token_expiry(grant: Grant, client: Client, now: datetime) -> datetim
     return min(now + timedelta(seconds=client.refresh_token_seconds()), grant.expires_at)
 
 
-class Consent(models.Model):
-    """The scopes a person has allowed a client; asked again only for scopes beyond these."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE)
-    scope = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "client"], name="consent_user_client_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} allows {self.client}: {self.scope}"
-
-    def covers(self, scope: str) -> bool:
-        return set(scope_list(scope)) <= set(scope_list(self.scope))
-
-
 # Defined beside, kept importable from here.
+from .consent_model import Consent  # noqa: E402
 from .key_model import SigningKey  # noqa: E402
 from .members import ClientMember  # noqa: E402
 
-__all__ = ["ClientMember", "SigningKey"]
+__all__ = ["ClientMember", "Consent", "SigningKey"]
