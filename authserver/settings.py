@@ -268,6 +268,8 @@ RATE_LIMITS = {
     "revocation_address": env_rate("RATE_LIMIT_REVOCATION_ADDRESS", "300/60"),
     # Apps created in the developer console, per person.
     "app_create_person": env_rate("RATE_LIMIT_APP_CREATE", "10/3600"),
+    # Requests to /oauth/register and the registration_client_uri, per address.
+    "registration_address": env_rate("RATE_LIMIT_REGISTRATION_ADDRESS", "60/60"),
 }
 # The developer console (developers/): apps one person may own, testers of an app in development.
 DEVELOPER_MAX_APPS = env_int("DEVELOPER_MAX_APPS", 10)

@@ -8,6 +8,7 @@ from django.urls import include, path, re_path, reverse
 from django.views.generic import RedirectView
 
 from accounts import api
+from developers import endpoints as developer_endpoints
 from infra import health
 from oauth import views as oauth_views
 
@@ -40,6 +41,12 @@ urlpatterns = [
         ".well-known/oauth-authorization-server",
         oauth_views.oauth_authorization_server,
         name="oauth-authorization-server",
+    ),
+    path("oauth/register", developer_endpoints.register, name="client-registration"),
+    path(
+        "oauth/register/<str:client_id>",
+        developer_endpoints.configure,
+        name="client-configuration",
     ),
     path("oauth/", include("oauth.urls")),
     path("accounts/", include("accounts.urls")),
