@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from authserver.admin_base import NulRefused, operator
 
-from .models import ReviewRequest
+from .models import InitialAccessToken, ReviewRequest
 from .reviews import review_decide
+from .tokens import initial_token_create
+
+NEW_TOKEN = "_new_initial_token"
 
 
 class DecisionForm(forms.ModelForm[ReviewRequest]):
@@ -85,3 +91,60 @@ class ReviewRequestAdmin(NulRefused[ReviewRequest]):
                 reason=form.cleaned_data.get("reason") or "",
                 **operator(request),
             )
+
+
+class InitialTokenForm(forms.ModelForm[InitialAccessToken]):
+    expires_in = forms.IntegerField(
+        label=_("Expires in (seconds)"), min_value=60, max_value=365 * 86400, initial=86400
+    )
+
+    class Meta:
+        model = InitialAccessToken
+        fields = ["owner", "max_clients", "live"]
+
+
+@admin.register(InitialAccessToken)
+class InitialAccessTokenAdmin(NulRefused[InitialAccessToken]):
+    """Operators make tokens here (or with `manage.py registrationtoken`); the token is shown
+    once, on the page that follows."""
+
+    form = InitialTokenForm
+    list_display = ["__str__", "owner", "registered", "max_clients", "expires_at", "live",
+                    "from_console"]  # fmt: skip
+    list_filter = ["live", "from_console"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["registered", "created_at", "from_console"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["owner", "max_clients", "expires_in", "live"]
+        return ["owner", "max_clients", "registered", "expires_at", "live", "created_at",
+                "from_console"]  # fmt: skip
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(
+        self, request: HttpRequest, row: InitialAccessToken, form: Any, change: bool
+    ) -> None:
+        created, token = initial_token_create(
+            owner_id=form.cleaned_data["owner"].pk,
+            max_clients=form.cleaned_data["max_clients"],
+            expires_in=timedelta(seconds=form.cleaned_data["expires_in"]),
+            live=form.cleaned_data["live"],
+        )
+        row.pk = created.pk
+        setattr(request, NEW_TOKEN, (created, token))
+
+    def response_add(self, request: HttpRequest, obj: Any, *args: Any) -> HttpResponse:
+        created, token = getattr(request, NEW_TOKEN)
+        context = {
+            **self.admin_site.each_context(request),
+            "token": token,
+            "row": created,
+            "opts": self.model._meta,
+            "back": reverse("admin:developers_initialaccesstoken_changelist"),
+        }
+        response = TemplateResponse(request, "admin/developers/initial_token.html", context)
+        response["Cache-Control"] = "no-store"
+        return response

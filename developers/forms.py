@@ -110,3 +110,17 @@ class ReviewForm(forms.Form):
         validators=[no_nul],
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class InitialTokenForm(forms.Form):
+    """An app owner's initial access token, for registering clients of their own (RFC 7591)."""
+
+    max_clients = forms.IntegerField(
+        label=_("How many clients it may register"), min_value=1, max_value=5, initial=1
+    )
+    expires_in = forms.TypedChoiceField(
+        label=_("Valid for"),
+        coerce=int,
+        choices=[(86400, _("One day")), (7 * 86400, _("Seven days"))],
+        initial=86400,
+    )

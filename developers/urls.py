@@ -9,6 +9,7 @@ app_name = "developers"
 urlpatterns = [
     path("", views.app_list, name="list"),
     path("new", views.app_new, name="new"),
+    path("registration-token", views.token_new, name="token"),
     path("apps/<str:client_id>/", views.app_detail, name="app"),
     path("apps/<str:client_id>/delete", views.app_remove, name="delete"),
     path("apps/<str:client_id>/review", views.review_new, name="review"),

@@ -20,7 +20,7 @@ from infra.origin import Origin
 from oauth.clients import CLIENT_ID_SHAPE, client_secret_rotate, client_update
 from oauth.models import Client, ClientMember
 
-from .forms import AppForm, MemberForm, ReviewForm, RoleForm, RotateForm
+from .forms import AppForm, InitialTokenForm, MemberForm, ReviewForm, RoleForm, RotateForm
 from .reviews import ReviewRefused, review_latest, review_request
 from .services import AppRefused, app_create, app_delete
 from .team import (
@@ -32,8 +32,10 @@ from .team import (
     member_remove,
     member_role_set,
     members_of,
+    owned_count,
     role_of,
 )
+from .tokens import initial_token_create
 
 Role = ClientMember.Role
 View = Callable[..., HttpResponse]
@@ -76,7 +78,29 @@ def team_only(*roles: str) -> Callable[[View], View]:
 @require_http_methods(["GET"])
 @login_required
 def app_list(request: HttpRequest) -> HttpResponse:
-    return private(render(request, "developers/list.html", {"apps": apps_of(me(request))}))
+    context = {
+        "apps": apps_of(me(request)),
+        "token_form": InitialTokenForm() if owned_count(me(request)) else None,
+    }
+    return private(render(request, "developers/list.html", context))
+
+
+@require_POST
+@login_required
+def token_new(request: HttpRequest) -> HttpResponse:
+    """An initial access token for RFC 7591 registration, for owners of apps: the clients it
+    registers join their team, in development. Shown once."""
+    form = InitialTokenForm(request.POST)
+    if not owned_count(me(request)) or not form.is_valid():
+        raise Http404
+    row, token = initial_token_create(
+        owner_id=me(request),
+        max_clients=form.cleaned_data["max_clients"],
+        expires_in=timedelta(seconds=form.cleaned_data["expires_in"]),
+        from_console=True,
+    )
+    context = {"row": row, "token": token, "endpoint": settings.ISSUER + "/oauth/register"}
+    return private(render(request, "developers/token.html", context))
 
 
 @require_http_methods(["GET", "POST"])

@@ -299,3 +299,50 @@ def test_console_made_tokens_are_held_to_the_console_limits(
 ) -> None:
     with pytest.raises(ValueError):
         initial_token_create(owner_id=make_user("x").pk, live=True, from_console=True)
+
+
+def test_operators_make_tokens_in_the_admin_shown_once(
+    db: None, user: User, make_user: Callable[..., User]
+) -> None:
+    operator = HttpsClient()
+    operator.force_login(make_user("operator", is_staff=True, is_superuser=True))
+
+    response = operator.post(
+        "/admin/developers/initialaccesstoken/add/",
+        {"owner": str(user.pk), "max_clients": "2", "expires_in": "3600", "live": "on"},
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "no-store" in response["Cache-Control"]
+    token = response.context["token"]
+    stored = InitialAccessToken.objects.get()
+    assert secret_matches(token, stored.token_hash) and stored.live and stored.max_clients == 2
+    listing = operator.get("/admin/developers/initialaccesstoken/").content.decode()
+    assert token not in listing
+    assert register(token).status_code == HTTPStatus.CREATED
+
+
+def test_app_owners_make_tokens_in_the_console(
+    signed_in: HttpClient, user: User, make_client: Callable[..., Any]
+) -> None:
+    assert signed_in.post("/developers/registration-token", {"max_clients": "1",
+                          "expires_in": "86400"}).status_code == 404  # fmt: skip
+    owned = make_client(kind="web", live=False)
+    ClientMember.objects.create(client=owned.model, user=user, role="owner")
+
+    refused = signed_in.post(
+        "/developers/registration-token", {"max_clients": "50", "expires_in": "86400"}
+    )
+    response = signed_in.post(
+        "/developers/registration-token", {"max_clients": "2", "expires_in": "86400"}
+    )
+
+    assert refused.status_code == HTTPStatus.NOT_FOUND
+    assert response.status_code == HTTPStatus.OK and response["Cache-Control"] == "no-store"
+    token = response.context["token"]
+    stored = InitialAccessToken.objects.get()
+    assert stored.from_console and not stored.live
+    body = register(token).json()
+    client = Client.objects.get(client_id=body["client_id"])
+    assert not client.live
+    assert ClientMember.objects.get(client=client).user == user
