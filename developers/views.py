@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -36,6 +37,7 @@ from .team import (
     role_of,
 )
 from .tokens import initial_token_create
+from .usage import chart, people_with_active_grants, usage_days
 
 Role = ClientMember.Role
 View = Callable[..., HttpResponse]
@@ -228,6 +230,36 @@ def member_change(request: HttpRequest, client: Client, role: str, member_id: in
     if removing and member.user_id == me(request):
         return redirect("developers:list")
     return redirect("developers:app", client.client_id)
+
+
+@require_http_methods(["GET"])
+@team_only()
+def usage_page(request: HttpRequest, client: Client, role: str) -> HttpResponse:
+    days = usage_days(client)
+    context = {
+        "client": client,
+        "days": days,
+        "chart": chart(days),
+        "people": people_with_active_grants(client),
+        "totals": {
+            "authorizations": sum(d.authorizations for d in days),
+            "token_requests": sum(d.token_requests for d in days),
+        },
+    }
+    return private(render(request, "developers/usage.html", context))
+
+
+@require_http_methods(["GET"])
+@team_only()
+def usage_csv(request: HttpRequest, client: Client, role: str) -> HttpResponse:
+    """The same figures for a spreadsheet: dates and numbers only, nothing a cell could run."""
+    response = private(HttpResponse(content_type="text/csv; charset=utf-8"))
+    response["Content-Disposition"] = f'attachment; filename="usage-{client.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["date", "authorizations", "token_requests"])
+    for day in usage_days(client):
+        writer.writerow([day.day.isoformat(), day.authorizations, day.token_requests])
+    return response
 
 
 @require_http_methods(["GET", "POST"])
