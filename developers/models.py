@@ -93,3 +93,15 @@ class RegistrationAccess(models.Model):
     def check_client(self, client: object) -> bool:
         """authlib's TokenMixin: valid only for the client it was issued to."""
         return getattr(client, "pk", None) == self.client_id
+
+
+class AppLogo(models.Model):
+    """An app's logo as we re-encoded it (logos.py), served from our own origin: people's
+    browsers never fetch anything the developer chose."""
+
+    client = models.OneToOneField("oauth.Client", on_delete=models.CASCADE, related_name="logo")
+    image = models.BinaryField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"logo of {self.client}"

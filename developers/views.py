@@ -22,6 +22,8 @@ from oauth.clients import CLIENT_ID_SHAPE, client_secret_rotate, client_update
 from oauth.models import Client, ClientMember
 
 from .forms import AppForm, InitialTokenForm, MemberForm, ReviewForm, RoleForm, RotateForm
+from .logos import LogoRefused, logo_set
+from .models import AppLogo
 from .reviews import ReviewRefused, review_latest, review_request
 from .services import AppRefused, app_create, app_delete
 from .team import (
@@ -230,6 +232,42 @@ def member_change(request: HttpRequest, client: Client, role: str, member_id: in
     if removing and member.user_id == me(request):
         return redirect("developers:list")
     return redirect("developers:app", client.client_id)
+
+
+@require_POST
+@team_only(Role.OWNER, Role.DEVELOPER)
+def logo_upload(request: HttpRequest, client: Client, role: str) -> HttpResponse:
+    upload = request.FILES.get("logo")
+    if upload is None:
+        messages.error(request, _("Choose an image to upload."))
+    else:
+        try:
+            logo_set(client, upload, actor_id=me(request), origin=Origin.of(request))
+        except LogoRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, _("The logo is saved."))
+    return redirect("developers:app", client.client_id)
+
+
+@require_http_methods(["GET", "HEAD"])
+def logo(request: HttpRequest, client_id: str) -> HttpResponse:
+    """The consent page shows it to anyone, so anyone may fetch it: an image we encoded, with
+    headers that keep a browser from taking it for anything else."""
+    row = (
+        AppLogo.objects.filter(client__client_id=client_id).first()
+        if CLIENT_ID_SHAPE.fullmatch(client_id)
+        else None
+    )
+    if row is None:
+        raise Http404
+    response = HttpResponse(bytes(row.image), content_type="image/png")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Disposition"] = 'inline; filename="logo.png"'
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_http_methods(["GET"])
