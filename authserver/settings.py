@@ -48,6 +48,8 @@ if not SECRET_KEY:
     SECRET_KEY = development_secret_key(BASE_DIR / ".secret_key")
 
 ISSUER = issuer_from_env(DEBUG)
+# How pages name this server to people ("not reviewed by ..."): by default the issuer's host.
+SERVER_DISPLAY_NAME = env_str("SERVER_DISPLAY_NAME", urlsplit(ISSUER).hostname or ISSUER)
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS",
@@ -73,6 +75,7 @@ INSTALLED_APPS = [
     "events",
     "accounts",
     "oauth",
+    "developers",
 ]
 
 # The demo client app: a stand-in third-party app that runs the flow against this server.
@@ -276,7 +279,15 @@ RATE_LIMITS = {
     # Requests from one address, whether or not their client authentication succeeds.
     "introspection_address": env_rate("RATE_LIMIT_INTROSPECTION_ADDRESS", "1200/60"),
     "revocation_address": env_rate("RATE_LIMIT_REVOCATION_ADDRESS", "300/60"),
+    # Apps created in the developer console, per person.
+    "app_create_person": env_rate("RATE_LIMIT_APP_CREATE", "10/3600"),
+    # Requests to /oauth/register and the registration_client_uri, per address.
+    "registration_address": env_rate("RATE_LIMIT_REGISTRATION_ADDRESS", "60/60"),
 }
+# The developer console (developers/): apps one person may own, testers of an app in development.
+DEVELOPER_MAX_APPS = env_int("DEVELOPER_MAX_APPS", 10)
+DEVELOPER_MAX_TESTERS = env_int("DEVELOPER_MAX_TESTERS", 20, maximum=20)
+
 # Waits of limits that slow rather than refuse: first, longest (seconds); device cookies' age.
 RATE_DELAYS = {"sign_in_account": (env_int("SIGN_IN_DELAY", 30), env_int("SIGN_IN_DELAY_MAX", 900))}
 DEVICE_COOKIE_AGE = env_int("DEVICE_COOKIE_AGE", 365 * 24 * 3600, maximum=LONGEST_LIFETIME)

@@ -10,6 +10,7 @@ from django.views.generic import RedirectView
 from accounts import api
 from authserver import health as readiness
 from authserver import metrics
+from developers import endpoints as developer_endpoints
 from infra import health
 from oauth import views as oauth_views
 
@@ -43,8 +44,15 @@ urlpatterns = [
         oauth_views.oauth_authorization_server,
         name="oauth-authorization-server",
     ),
+    path("oauth/register", developer_endpoints.register, name="client-registration"),
+    path(
+        "oauth/register/<str:client_id>",
+        developer_endpoints.configure,
+        name="client-configuration",
+    ),
     path("oauth/", include("oauth.urls")),
     path("accounts/", include("accounts.urls")),
+    path("developers/", include("developers.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/login/", admin_sign_in),
     re_path(r"^admin/oauth/securityevent/(?P<rest>.*)$", moved_admin_page),
