@@ -49,6 +49,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_words(name: str) -> list[str]:
+    """A space-separated list, as providers show keys and ids to copy (empty when unset)."""
+    return os.environ.get(name, "").split()
+
+
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 

@@ -24,6 +24,7 @@ from authserver.environment import (
     env_list,
     env_rate,
     env_str,
+    env_words,
     host_pattern,
     issuer_from_env,
 )
@@ -263,6 +264,8 @@ RATE_LIMITS = {
     # Requests from one address, whether or not their client authentication succeeds.
     "introspection_address": env_rate("RATE_LIMIT_INTROSPECTION_ADDRESS", "1200/60"),
     "revocation_address": env_rate("RATE_LIMIT_REVOCATION_ADDRESS", "300/60"),
+    # Nonces handed to our native apps for their SDK sign-ins (oauth/native.py), per address.
+    "native_nonce_address": env_rate("RATE_LIMIT_NATIVE_NONCE_ADDRESS", "60/600"),
 }
 # Waits of limits that slow rather than refuse: first, longest (seconds); device cookies' age.
 RATE_DELAYS = {"sign_in_account": (env_int("SIGN_IN_DELAY", 30), env_int("SIGN_IN_DELAY_MAX", 900))}
@@ -294,6 +297,15 @@ KAKAO_TOKEN_URL = env_str("KAKAO_TOKEN_URL", "https://kauth.kakao.com/oauth/toke
 KAKAO_PROFILE_URL = env_str("KAKAO_PROFILE_URL", "https://kapi.kakao.com/v2/user/me")
 KAKAO_JWKS_URL = env_str("KAKAO_JWKS_URL", "https://kauth.kakao.com/.well-known/jwks.json")
 KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
+# Our own mobile apps signing in with Google's or Kakao's SDK (token exchange, accounts/native.py):
+# the app keys their id_tokens may be issued to (space-separated), and the Kakao app whose
+# access tokens are accepted (its numeric id, which access_token_info names).
+GOOGLE_NATIVE_CLIENT_IDS = env_words("GOOGLE_NATIVE_CLIENT_IDS")
+KAKAO_NATIVE_APP_KEY = env_words("KAKAO_NATIVE_APP_KEY")
+KAKAO_APP_ID = env_str("KAKAO_APP_ID")
+KAKAO_TOKEN_INFO_URL = env_str(
+    "KAKAO_TOKEN_INFO_URL", "https://kapi.kakao.com/v1/user/access_token_info"
+)
 # Seconds to wait for a provider before giving up (at most 10: a worker thread waits meanwhile).
 UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
 
