@@ -58,6 +58,11 @@ def env_networks(name: str) -> list[IPv4Network | IPv6Network]:
         raise ImproperlyConfigured(f"{name} must list IP networks: {error}") from None
 
 
+def env_words(name: str) -> list[str]:
+    """A space-separated list, as providers show keys and ids to copy (empty when unset)."""
+    return os.environ.get(name, "").split()
+
+
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 

@@ -25,6 +25,7 @@ from authserver.environment import (
     env_networks,
     env_rate,
     env_str,
+    env_words,
     host_pattern,
     issuer_from_env,
 )
@@ -283,6 +284,8 @@ RATE_LIMITS = {
     "app_create_person": env_rate("RATE_LIMIT_APP_CREATE", "10/3600"),
     # Requests to /oauth/register and the registration_client_uri, per address.
     "registration_address": env_rate("RATE_LIMIT_REGISTRATION_ADDRESS", "60/60"),
+    # Nonces handed to our native apps for their SDK sign-ins (oauth/native.py), per address.
+    "native_nonce_address": env_rate("RATE_LIMIT_NATIVE_NONCE_ADDRESS", "60/600"),
 }
 # The developer console (developers/): apps one person may own, testers of an app in development.
 DEVELOPER_MAX_APPS = env_int("DEVELOPER_MAX_APPS", 10)
@@ -318,6 +321,15 @@ KAKAO_TOKEN_URL = env_str("KAKAO_TOKEN_URL", "https://kauth.kakao.com/oauth/toke
 KAKAO_PROFILE_URL = env_str("KAKAO_PROFILE_URL", "https://kapi.kakao.com/v2/user/me")
 KAKAO_JWKS_URL = env_str("KAKAO_JWKS_URL", "https://kauth.kakao.com/.well-known/jwks.json")
 KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
+# Our own mobile apps signing in with Google's or Kakao's SDK (token exchange, accounts/native.py):
+# the app keys their id_tokens may be issued to (space-separated), and the Kakao app whose
+# access tokens are accepted (its numeric id, which access_token_info names).
+GOOGLE_NATIVE_CLIENT_IDS = env_words("GOOGLE_NATIVE_CLIENT_IDS")
+KAKAO_NATIVE_APP_KEY = env_words("KAKAO_NATIVE_APP_KEY")
+KAKAO_APP_ID = env_str("KAKAO_APP_ID")
+KAKAO_TOKEN_INFO_URL = env_str(
+    "KAKAO_TOKEN_INFO_URL", "https://kapi.kakao.com/v1/user/access_token_info"
+)
 # Seconds to wait for a provider before giving up (at most 10: a worker thread waits meanwhile).
 UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
 
