@@ -42,9 +42,9 @@ class ClientAdmin(NulRefused[Client]):
     list_display = [
         "name", "client_id", "client_type", "first_party", "is_active", "created_at", "last_used",
     ]  # fmt: skip
-    list_filter = ["client_type", "first_party", "is_active"]
+    list_filter = ["client_type", "first_party", "native", "is_active", "live", "kind"]
     search_fields = ["name", "client_id"]
-    readonly_fields = ["client_id", "secret_fingerprint", "created_at"]
+    readonly_fields = ["client_id", "secret_fingerprint", "live", "created_at"]
     actions = ["disable", "enable", "rotate_secret", "revoke_grants"]
     fieldsets = [
         (None, {"fields": ["name", "client_id", "client_type", "secret_fingerprint", "is_active"]}),
@@ -52,9 +52,20 @@ class ClientAdmin(NulRefused[Client]):
             _("Redirects and scopes"),
             {"fields": ["redirect_uris", "allowed_origins", "allowed_scopes", "grant_types"]},
         ),
-        (_("Trust"), {"fields": ["first_party", "introspect_any_token"]}),
+        (_("Trust"), {"fields": ["first_party", "native", "introspect_any_token", "live", "kind"]}),
         (_("Token lifetimes"), {"fields": ["access_token_lifetime", "refresh_token_lifetime"]}),
-        (_("Shown to people"), {"fields": ["logo_uri", "homepage_uri", "created_at"]}),
+        (
+            _("Shown to people"),
+            {
+                "fields": [
+                    "logo_uri",
+                    "homepage_uri",
+                    "privacy_policy_uri",
+                    "terms_uri",
+                    "created_at",
+                ]
+            },
+        ),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Client | None = None) -> Any:

@@ -14,7 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidRequestError, UnsupportedResponseTypeError
+from authlib.oauth2.rfc6749 import (
+    AccessDeniedError,
+    InvalidRequestError,
+    UnsupportedResponseTypeError,
+)
 from authlib.oidc.core.errors import (
     ConsentRequiredError,
     LoginRequiredError,
@@ -38,6 +42,7 @@ from . import services
 from .discovery import PROMPT_VALUES
 from .errors import ResponseTypeUnsupported
 from .keys import verifying_key
+from .members import client_person
 from .models import Client
 from .people import Person
 from .scopes import SCOPE_DESCRIPTIONS, scope_list
@@ -133,6 +138,10 @@ def _authorize(request: HttpRequest) -> HttpResponse:
             if "none" in prompts:
                 raise LoginRequiredError()
             return sign_in_demand(request, again=fresh_sign_in)
+        if not client.live and not client_person(client_pk=client.pk, user_pk=user.pk):
+            if "none" in prompts:
+                raise AccessDeniedError("The client is in development.")
+            return in_development_page(request, grant.redirect_uri)
         needs_consent = (
             "consent" in prompts
             or client.identity_unproven(grant.redirect_uri)
@@ -185,6 +194,17 @@ def error_page(request: HttpRequest, error: OAuth2Error | None = None) -> HttpRe
     return response
 
 
+def in_development_page(request: HttpRequest, redirect_uri: str) -> HttpResponse:
+    """A client in development is for its team and testers: anyone else is told so, and may
+    return to the app, which then hears `access_denied`."""
+    error = AccessDeniedError("The client is in development; this person is not one of its own.")
+    back = refuse(request, error, redirect_uri=redirect_uri)
+    context = {"back": back["Location"], "redirect_host": host_for_people(redirect_uri)}
+    response = render(request, "oauth/in_development.html", context, status=403)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def hinted_subject(request: HttpRequest, client: Client) -> str | None:
     """The `sub` of the `id_token_hint`: an id_token we signed for this client, expired or not.
     Checked, so that no client can ask about people it has no id_token of (whether the visitor
@@ -230,6 +250,7 @@ def consent_page(
         "scopes": [(name, SCOPE_DESCRIPTIONS[name]) for name in scope_list(scope)],
         "redirect_host": host_for_people(redirect_uri),
         "action": request.get_full_path(),
+        "server_name": settings.SERVER_DISPLAY_NAME,
     }
     response = render(request, "oauth/consent.html", context)
     response["Cache-Control"] = "no-store"

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from events.recording import Identifier, Kind, event_record
 from infra.origin import NOWHERE, Origin
@@ -121,6 +123,7 @@ def client_create(
     redirect_uris: list[str],
     public: bool = False,
     first_party: bool = False,
+    native: bool = False,
     scope: str | None = None,
     origin: Origin = NOWHERE,
 ) -> tuple[Client, str | None]:
@@ -130,6 +133,7 @@ def client_create(
         redirect_uris=redirect_uris,
         client_type=Client.Type.PUBLIC if public else Client.Type.CONFIDENTIAL,
         first_party=first_party,
+        native=native,
     )
     if scope is not None:
         client.allowed_scopes = " ".join(scope_list(scope))
@@ -143,9 +147,10 @@ def client_update(
     else must not be written over with the value this copy was read with. A client that became
     public loses its secret; one that became confidential gets one, returned to be shown once."""
     changed = [name for name in fields if name != "is_active"]
-    if client.is_public and client.secret_hash:
-        client.secret_hash = ""
-        changed.append("secret_hash")
+    if client.is_public and (client.secret_hash or client.previous_secret_hash):
+        client.secret_hash = client.previous_secret_hash = ""
+        client.previous_secret_expires_at = None
+        changed += ["secret_hash", "previous_secret_hash", "previous_secret_expires_at"]
     with transaction.atomic():
         if changed:
             client.save(update_fields=changed)
@@ -160,15 +165,33 @@ def client_update(
     return None
 
 
+# A rotated secret stays valid at most this long beside its successor.
+LONGEST_OVERLAP = timedelta(days=7)
+
+
 def client_secret_rotate(
-    client: Client, *, origin: Origin = NOWHERE, actor_id: Identifier = None
+    client: Client,
+    *,
+    overlap: timedelta = timedelta(0),
+    origin: Origin = NOWHERE,
+    actor_id: Identifier = None,
 ) -> str:
-    """A new secret for a confidential client; the old one stops working at once here and in
-    every process within SHARED_CACHE_CHECK_INTERVAL seconds."""
+    """A new secret for a confidential client. Without overlap the old one stops working at once
+    here and in every process within SHARED_CACHE_CHECK_INTERVAL seconds; with one it keeps
+    working that long (at most LONGEST_OVERLAP), so that the app's servers can change over.
+    Never more than two: a secret kept by an earlier overlap stops now."""
+    if not timedelta(0) <= overlap <= LONGEST_OVERLAP:
+        raise ValueError("The overlap is between no time and seven days.")
     secret = generate_secret()
+    keep = overlap > timedelta(0) and bool(client.secret_hash)
+    client.previous_secret_hash = client.secret_hash if keep else ""
+    client.previous_secret_expires_at = timezone.now() + overlap if keep else None
     client.secret_hash = secret_hash(secret)
-    client.save(update_fields=["secret_hash"])
-    event_record(Kind.CLIENT_SECRET_ROTATED, origin=origin, client_id=client.pk, actor_id=actor_id)
+    client.save(update_fields=["secret_hash", "previous_secret_hash", "previous_secret_expires_at"])
+    event_record(
+        Kind.CLIENT_SECRET_ROTATED, origin=origin, client_id=client.pk, actor_id=actor_id,
+        overlap=int(overlap.total_seconds()) if keep else 0,
+    )  # fmt: skip
     return secret
 
 

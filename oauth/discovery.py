@@ -27,6 +27,8 @@ def server_metadata(*, openid: bool) -> dict[str, Any]:
         "revocation_endpoint": url("oauth:revoke"),
         "introspection_endpoint": url("oauth:introspect"),
         "userinfo_endpoint": url("oauth:userinfo"),
+        # RFC 7591, served by the developer console's app (developers/) for this server.
+        "registration_endpoint": url("client-registration"),
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],

@@ -65,13 +65,18 @@ class ClientForm(forms.ModelForm[Client]):
     )
     logo_uri = forms.URLField(label=_("Logo URL"), required=False, assume_scheme="https")
     homepage_uri = forms.URLField(label=_("Homepage"), required=False, assume_scheme="https")
+    privacy_policy_uri = forms.URLField(
+        label=_("Privacy policy"), required=False, assume_scheme="https"
+    )
+    terms_uri = forms.URLField(label=_("Terms of service"), required=False, assume_scheme="https")
 
     class Meta:
         model = Client
         fields = [
             "name", "client_type", "redirect_uris", "allowed_origins", "allowed_scopes",
-            "grant_types", "first_party", "introspect_any_token", "is_active",
+            "grant_types", "first_party", "native", "introspect_any_token", "is_active",
             "access_token_lifetime", "refresh_token_lifetime", "logo_uri", "homepage_uri",
+            "privacy_policy_uri", "terms_uri", "kind",
         ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

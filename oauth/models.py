@@ -21,12 +21,14 @@ from .hashing import secret_matches
 from .people import Person
 from .redirect_uris import (
     is_loopback,
+    is_private_use,
     origin_of,
     redirect_uri_matches,
+    validate_for_kind,
     validate_origins,
     validate_redirect_uris,
 )
-from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string
+from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string, validate_scopes
 
 # How clients authenticate (RFC 7591 §2's names): confidential ones with their secret, public
 # ones by naming themselves. Introspection is for confidential clients only.
@@ -39,16 +41,6 @@ def generate_client_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def validate_scopes(value: str) -> None:
-    unknown = set(scope_list(value)) - set(SUPPORTED_SCOPES)
-    if unknown:
-        raise ValidationError(
-            _("Unknown scopes: %(scopes)s."), params={"scopes": " ".join(sorted(unknown))}
-        )
-    if not scope_list(value):
-        raise ValidationError(_("Allow at least one scope."))
-
-
 def default_grant_types() -> list[str]:
     return [GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN]
 
@@ -56,6 +48,9 @@ def default_grant_types() -> list[str]:
 class GrantType(models.TextChoices):
     AUTHORIZATION_CODE = "authorization_code", _("Authorization code")
     REFRESH_TOKEN = "refresh_token", _("Refresh token")
+
+
+NATIVE_ONLY = _("Only a public first-party client can be a native app of ours.")
 
 
 class ClientQuerySet(models.QuerySet["Client"]):
@@ -70,10 +65,22 @@ class Client(models.Model):
         CONFIDENTIAL = "confidential", _("Confidential (has a secret)")
         PUBLIC = "public", _("Public (no secret, PKCE required)")
 
+    class Kind(models.TextChoices):
+        """What the app is, for apps from the developer console: it sets the client type and
+        which redirect URIs are allowed (redirect_uris.validate_for_kind)."""
+
+        WEB = "web", _("Web server app")
+        SPA = "spa", _("Single-page app")
+        NATIVE = "native", _("Native app")
+
     client_id = models.CharField(max_length=64, unique=True, default=generate_client_id)
     name = models.CharField(max_length=100, unique=True)
     client_type = models.CharField(max_length=12, choices=Type.choices, default=Type.CONFIDENTIAL)
     secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # A rotation with overlap: the secret before the current one, valid until then. On the
+    # client's own row, so that checking both costs the token endpoint no query.
+    previous_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     redirect_uris = models.JSONField(default=list, validators=[validate_redirect_uris])
     allowed_scopes = models.CharField(
         max_length=200, default=scope_string(list(SUPPORTED_SCOPES)), validators=[validate_scopes]
@@ -81,6 +88,10 @@ class Client(models.Model):
     grant_types = models.JSONField(default=default_grant_types)
     first_party = models.BooleanField(
         default=False, help_text="First-party clients are trusted: people are not asked to consent."
+    )
+    native = models.BooleanField(
+        default=False,
+        help_text="Our own mobile apps: may trade an upstream SDK sign-in for tokens.",
     )
     introspect_any_token = models.BooleanField(
         default=False,
@@ -102,23 +113,51 @@ class Client(models.Model):
     )
     logo_uri = models.URLField(blank=True, help_text="Shown to people on the consent page.")
     homepage_uri = models.URLField(blank=True)
+    privacy_policy_uri = models.URLField(blank=True)
+    terms_uri = models.URLField(blank=True)
+    kind = models.CharField(
+        max_length=8, choices=Kind.choices, blank=True, help_text="Empty: set up by an operator."
+    )
+    live = models.BooleanField(
+        default=True,
+        help_text="An app in development may be authorized only by its team and testers.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ClientQuerySet.as_manager()
+
+    class Meta:
+        # An upstream sign-in stands in for the person's consent only in our own apps.
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(native=False) | models.Q(client_type="public", first_party=True),
+                name="client_native_public_first_party",
+                violation_error_message=NATIVE_ONLY,
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
         """People decide on the consent page by the name: no invisible characters in it (a
-        zero-width space, a right-to-left override) that make one name look like another."""
+        zero-width space, a right-to-left override) that make one name look like another.
+        A native app of ours is public and first-party (the constraint, said by its field)."""
+        errors: dict[str, object] = {}
         if any(unicodedata.category(c) in {"Cc", "Cf"} for c in self.name or ""):
+            errors["name"] = _(
+                "People see this name: it may not hold invisible or control characters."
+            )
+        if self.native and not (self.is_public and self.first_party):
+            errors["native"] = NATIVE_ONLY
+        if errors:
+            raise ValidationError(errors)
+        uris = self.redirect_uris if isinstance(self.redirect_uris, list) else []
+        if self.kind:
+            validate_for_kind(self.kind, uris, public=self.is_public)
+        elif any(is_private_use(uri) for uri in uris if isinstance(uri, str)):
             raise ValidationError(
-                {
-                    "name": _(
-                        "People see this name: it may not hold invisible or control characters."
-                    )
-                }
+                {"redirect_uris": _("Only native apps may use a scheme of their own.")}
             )
 
     @property
@@ -171,7 +210,15 @@ class Client(models.Model):
         return self.is_public and is_loopback(redirect_uri)
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return not self.is_public and secret_matches(client_secret, self.secret_hash)
+        """The current secret, or the previous one during its overlap. Both are compared every
+        time, constant-time, so timing tells nothing of which matched or whether one exists."""
+        current = secret_matches(client_secret, self.secret_hash)
+        previous = secret_matches(client_secret, self.previous_secret_hash)
+        overlapping = (
+            self.previous_secret_expires_at is not None
+            and self.previous_secret_expires_at > timezone.now()
+        )
+        return not self.is_public and (current or (previous and overlapping))
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if self.is_public:
@@ -336,56 +383,9 @@ def refresh_token_expiry(grant: Grant, client: Client, now: datetime) -> datetim
     return min(now + timedelta(seconds=client.refresh_token_seconds()), grant.expires_at)
 
 
-class Consent(models.Model):
-    """The scopes a person has allowed a client; asked again only for scopes beyond these."""
+# Defined beside, kept importable from here.
+from .consent_model import Consent  # noqa: E402
+from .key_model import SigningKey  # noqa: E402
+from .members import ClientMember  # noqa: E402
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE)
-    scope = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "client"], name="consent_user_client_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} allows {self.client}: {self.scope}"
-
-    def covers(self, scope: str) -> bool:
-        return set(scope_list(scope)) <= set(scope_list(self.scope))
-
-
-class SigningKey(models.Model):
-    """A key that signs access tokens and id_tokens.
-
-    `next` keys are published ahead of use, the `active` one signs, and a `retired` one stays
-    published until every token it signed has expired.
-    """
-
-    class State(models.TextChoices):
-        NEXT = "next", _("Next")
-        ACTIVE = "active", _("Active")
-        RETIRED = "retired", _("Retired")
-
-    kid = models.CharField(max_length=64, unique=True)
-    algorithm = models.CharField(max_length=10)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.NEXT)
-    private_key_encrypted = models.TextField(editable=False)
-    public_jwk = models.JSONField(editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    activated_at = models.DateTimeField(null=True, blank=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["algorithm"],
-                condition=models.Q(state="active"),
-                name="signing_key_one_active_per_algorithm",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.algorithm} {self.kid} ({self.state})"
+__all__ = ["ClientMember", "Consent", "SigningKey"]

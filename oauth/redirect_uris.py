@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 LOOPBACK_HOSTS = {"127.0.0.1", "::1"}
+# RFC 8252 §7.1: a native app's private-use scheme, a domain name of its own reversed.
+PRIVATE_USE_SCHEME = re.compile(r"[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+")
 LOCAL_HTTP_HOSTS = LOOPBACK_HOSTS | {"localhost"}
 
 
@@ -33,6 +35,8 @@ def validate_redirect_uris(value: object) -> None:
     for uri in value:
         if not isinstance(uri, str):
             raise ValidationError(_("Each redirect URI must be text."))
+        if is_private_use(uri):
+            continue  # allowed for native apps only (validate_for_kind, Client.clean)
         parts = parsed_url(uri)
         if parts is None:
             raise ValidationError(_("%(uri)s is not a valid URI."), params={"uri": uri})
@@ -55,6 +59,47 @@ def validate_redirect_uris(value: object) -> None:
             _("%(uri)s: use https (http only for 127.0.0.1, [::1] or localhost)."),
             params={"uri": uri},
         )
+
+
+def is_private_use(uri: str) -> bool:
+    """RFC 8252 §7.1: `com.example.app:/callback`, with no authority, user info or fragment."""
+    parts = parsed_url(uri)
+    return (
+        parts is not None
+        and PRIVATE_USE_SCHEME.fullmatch(parts.scheme) is not None
+        and uri.startswith(f"{parts.scheme}:/")
+        and not uri.startswith(f"{parts.scheme}://")
+        and not parts.netloc
+        and parts.path.startswith("/")
+        and not parts.fragment
+        and "#" not in uri
+        and "*" not in uri
+        and not UNSEEN_IN_URLS.search(uri)
+        and uri.isascii()
+    )
+
+
+def validate_for_kind(kind: str, uris: list[str], *, public: bool) -> None:
+    """What each kind of app may register: a web server app keeps a secret and answers on https
+    (http only on this machine's own names, for development); a single-page app is public and
+    answers on https (or http on localhost); a native app is public and answers on https, on
+    loopback with any port, or on a private-use scheme (RFC 8252 §7)."""
+    if (kind == "web") == public:
+        raise ValidationError(_("A web server app keeps a secret; other kinds of app cannot."))
+    for uri in uris:
+        if not isinstance(uri, str):
+            continue  # the field's own validator says so
+        if is_private_use(uri):
+            if kind != "native":
+                raise ValidationError(
+                    _("%(uri)s: only native apps may use a scheme of their own."),
+                    params={"uri": uri},
+                )
+        elif kind == "native" and uri.startswith("http:") and not is_loopback(uri):
+            raise ValidationError(
+                _("%(uri)s: native apps use http only on 127.0.0.1 or [::1] (RFC 8252)."),
+                params={"uri": uri},
+            )
 
 
 def validate_origins(value: object) -> None:

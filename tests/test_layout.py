@@ -12,9 +12,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["accounts", "authserver", "democlient", "events", "fakeproviders", "infra", "oauth"]
+PACKAGES = [
+    "accounts", "authserver", "democlient", "developers", "events", "fakeproviders", "infra",
+    "oauth",
+]  # fmt: skip
 # What accounts/ may use of oauth/: its public services.
 OAUTH_PUBLIC = {"oauth.authentication", "oauth.connected_apps", "oauth.sign_in"}
+# What the developer console may use of oauth/: clients' services and rules, and the server
+# its registration endpoints join.
+OAUTH_FOR_DEVELOPERS = {
+    "oauth.clients", "oauth.models", "oauth.members", "oauth.forms", "oauth.redirect_uris",
+    "oauth.scopes", "oauth.hashing", "oauth.server", "oauth.errors", "oauth.discovery",
+}  # fmt: skip
 MAX_LINES = 400
 
 
@@ -90,6 +99,11 @@ def test_the_fakes_are_free_of_django() -> None:
     ("package", "forbidden"),
     [
         ("oauth", "accounts"),  # the person is settings.AUTH_USER_MODEL
+        ("oauth", "developers"),  # the console is built on the server, never the other way
+        ("accounts", "developers"),
+        ("developers", "accounts"),
+        ("infra", "developers"),
+        ("events", "developers"),
         ("infra", "accounts"),
         ("infra", "oauth"),
         ("infra", "events"),
@@ -108,6 +122,19 @@ def test_accounts_uses_only_the_public_services_of_oauth() -> None:
         for name in imported(path)
         if name.startswith("oauth.")
         and not any(name == public or name.startswith(f"{public}.") for public in OAUTH_PUBLIC)
+    }
+    assert used == set()
+
+
+def test_the_console_uses_only_the_public_services_of_oauth() -> None:
+    used = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in sources("developers")
+        for name in imported(path)
+        if name.startswith("oauth.")
+        and not any(
+            name == public or name.startswith(f"{public}.") for public in OAUTH_FOR_DEVELOPERS
+        )
     }
     assert used == set()
 

@@ -12,6 +12,7 @@ from django.contrib.auth import hashers
 from django.db import connection
 
 from accounts.models import User
+from oauth.models import ClientMember
 from tests.conftest import HttpsClient, RegisteredClient, authorize_url, basic_auth, query
 
 pytestmark = [
@@ -76,6 +77,24 @@ def test_authorize_with_remembered_consent(
     # left is the signed-in person, the remembered consent and the new code.
     with django_assert_num_queries(3):
         response = setting_up["browser"].get(authorize_url(setting_up["client"]))
+
+    assert "code" in query(response["Location"])
+
+
+def test_authorize_for_a_client_in_development(
+    setting_up: dict[str, Any],
+    user: User,
+    django_assert_num_queries: Any,
+    no_password_hashing: None,
+) -> None:
+    """A client in development costs one more, indexed, read: is this person one of its own."""
+    client = setting_up["client"]
+    ClientMember.objects.create(client=client.model, user=user, role="tester")
+    client.change(live=False)
+    setting_up["browser"].get(authorize_url(client))  # the changed client is read again
+
+    with django_assert_num_queries(4):
+        response = setting_up["browser"].get(authorize_url(client))
 
     assert "code" in query(response["Location"])
 

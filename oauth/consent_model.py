@@ -1,0 +1,30 @@
+"""What a person has allowed a client (services.py asks and records it)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .scopes import scope_list
+
+
+class Consent(models.Model):
+    """The scopes a person has allowed a client; asked again only for scopes beyond these."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    client = models.ForeignKey("oauth.Client", on_delete=models.CASCADE)
+    scope = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "client"], name="consent_user_client_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} allows {self.client}: {self.scope}"
+
+    def covers(self, scope: str) -> bool:
+        return set(scope_list(scope)) <= set(scope_list(self.scope))
