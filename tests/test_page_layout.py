@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client as HttpClient
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from accounts.models import User
+from oauth.models import Client
 from tests.conftest import PASSWORD, RegisteredClient, authorize_url
 from tests.test_browser import chromium
 from tests.test_korean_text import DETACHED_ON_PAGE
@@ -40,6 +42,16 @@ WORDS = """b => {
   const lines = new Set([...range.getClientRects()].map(r => Math.round(r.bottom)));
   return [lines.size, range.getBoundingClientRect().bottom];
 }"""
+# An app of the person's own in the developer console, with a long address to wrap.
+CONSOLE_APP = {
+    "name": "Recipe box",
+    "kind": "web",
+    "redirect_uris": "https://recipes.example/oauth/callback/with/a/rather/long/path/to/wrap",
+    "allowed_scopes": ["openid", "profile"],
+    "homepage_uri": "https://recipes.example/",
+    "privacy_policy_uri": "https://recipes.example/privacy",
+    "terms_uri": "",
+}
 TOO_MANY_FIELDS = "&".join(f"f{number}=1" for number in range(1500))
 
 
@@ -84,16 +96,25 @@ def test_the_signed_in_pages_fit_and_keep_korean_words_whole(
     user: User,
     make_client: Callable[..., RegisteredClient],
     exchange: Callable[..., dict[str, Any]],
+    signed_in: HttpClient,
     language: str,
 ) -> None:
     client = make_client(name="Demo client")
     exchange(client, scope="openid email")
     consent = authorize_url(client, scope="openid profile email")
+    unreleased = make_client(name="Unreleased app", live=False)
+    signed_in.post("/developers/new", CONSOLE_APP)
+    console_app = "/developers/apps/" + Client.objects.get(name=CONSOLE_APP["name"]).client_id
     pages = {
         "account": "/accounts/",
         "connected-apps": "/accounts/apps/",
         "consent": consent,
         "authorize-error": "/oauth/authorize?client_id=unknown",
+        "in-development": authorize_url(unreleased),
+        "console": "/developers/",
+        "console-new": "/developers/new",
+        "console-app": f"{console_app}/",
+        "console-usage": f"{console_app}/usage",
     }
 
     with chromium() as browser:
