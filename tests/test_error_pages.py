@@ -57,6 +57,7 @@ def page(response: requests.Response) -> str:
 def test_a_missing_page_is_ours_in_the_persons_language(
     live: str, headers: dict[str, str], cookies: dict[str, str], heading: str
 ) -> None:
+    assert not settings.DEBUG  # as in production: DEBUG shows Django's technical pages instead
     response = requests.get(f"{live}/no/such/page", headers=headers, cookies=cookies, timeout=10)
 
     assert response.status_code == HTTPStatus.NOT_FOUND
@@ -74,6 +75,14 @@ def test_a_request_that_cannot_be_read_gets_our_400(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert words in page(response)
+
+
+def test_a_request_for_another_host_gets_our_400(live: str, db: None) -> None:
+    response = requests.get(f"{live}/accounts/login/", headers={"Host": "evil.example"}, timeout=10)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "cannot be handled" in page(response)
+    assert "evil.example" not in response.text
 
 
 @pytest.mark.parametrize(
