@@ -49,6 +49,9 @@ if not SECRET_KEY:
 
 ISSUER = issuer_from_env(DEBUG)
 
+# The name the admin shows (its header and the browser's title).
+SERVER_NAME = env_str("SERVER_NAME", urlsplit(ISSUER).hostname or "Authorization server")
+
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS",
     ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [host_pattern(urlsplit(ISSUER).hostname)],
@@ -63,7 +66,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "authserver.apps.OperatorsAdminConfig",  # django.contrib.admin, with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
