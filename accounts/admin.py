@@ -63,7 +63,7 @@ class SocialIdentityAdmin(NulRefused[SocialIdentity]):
         "first_login_at", "last_login_at", "raw_profile_shown",
     ]  # fmt: skip
 
-    @admin.display(description="raw profile")
+    @admin.display(description=_("raw profile"))
     def raw_profile_shown(self, identity: SocialIdentity) -> Any:
         return identity.raw_profile
 

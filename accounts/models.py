@@ -19,14 +19,16 @@ from .emails import email_canonical
 class User(AbstractUser):
     """A person. The random UUID is the OpenID Connect `sub`: stable, and reveals no count."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
     # A whole name as written, where it cannot be split into given and family names (Naver and
     # Kakao give one string; 홍길동 has no space to split at).
     name = models.CharField(
         _("name"), max_length=255, blank=True, help_text=_("The whole name, as it is written.")
     )
     email_verified = models.BooleanField(
-        default=False, help_text="Whether this server has confirmed that the email is theirs."
+        _("email verified"),
+        default=False,
+        help_text=_("Whether this server has confirmed that the email is theirs."),
     )
     picture = models.URLField(
         _("picture"),
@@ -40,10 +42,16 @@ class User(AbstractUser):
     # unique index both keeps it unique and finds it (a partial index is of no use to a
     # prepared statement's generic plan, and the connection prepares them).
     email_canonical = models.CharField(  # noqa: DJ001  (NULL: none, and unique among none)
-        max_length=254, null=True, blank=True, editable=False
+        _("email canonical"),
+        max_length=254,
+        null=True,
+        blank=True,
+        editable=False,
     )
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             # Sign-in accepts an email in place of the username, so an email names one account.
             models.UniqueConstraint(fields=["email_canonical"], name="user_email_canonical_unique"),
@@ -125,24 +133,29 @@ class SocialIdentity(models.Model):
         NAVER = "naver", _("Naver")
         KAKAO = "kakao", _("Kakao")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
-    provider = models.CharField(max_length=16, choices=Provider.choices)
-    uid = models.CharField(max_length=255)
-    email = models.EmailField(blank=True, max_length=254)
-    email_verified = models.BooleanField(
-        default=False, help_text="Whether the provider vouched that the email is theirs."
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="identities", verbose_name=_("user")
     )
-    name = models.CharField(max_length=255, blank=True)
-    picture = models.URLField(max_length=1000, blank=True)
-    first_login_at = models.DateTimeField(default=timezone.now)
-    last_login_at = models.DateTimeField(default=timezone.now)
-    raw_profile = models.JSONField(default=dict, blank=True)
+    provider = models.CharField(_("provider"), max_length=16, choices=Provider.choices)
+    uid = models.CharField(_("uid"), max_length=255)
+    email = models.EmailField(_("email"), blank=True, max_length=254)
+    email_verified = models.BooleanField(
+        _("email verified"),
+        default=False,
+        help_text=_("Whether the provider vouched that the email is theirs."),
+    )
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    picture = models.URLField(_("picture"), max_length=1000, blank=True)
+    first_login_at = models.DateTimeField(_("first login at"), default=timezone.now)
+    last_login_at = models.DateTimeField(_("last login at"), default=timezone.now)
+    raw_profile = models.JSONField(_("raw profile"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("social identity")
+        verbose_name_plural = _("social identities")
         constraints = [
             models.UniqueConstraint(fields=["provider", "uid"], name="identity_provider_uid_unique")
         ]
-        verbose_name_plural = "social identities"
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} {self.uid}"

@@ -49,8 +49,8 @@ if not SECRET_KEY:
     SECRET_KEY = development_secret_key(BASE_DIR / ".secret_key")
 
 ISSUER = issuer_from_env(DEBUG)
-# How pages name this server to people ("not reviewed by ..."): by default the issuer's host.
-SERVER_DISPLAY_NAME = env_str("SERVER_DISPLAY_NAME", urlsplit(ISSUER).hostname or ISSUER)
+# How pages name this server to people ("not reviewed by ...") and the admin's header and title.
+SERVER_NAME = env_str("SERVER_NAME", urlsplit(ISSUER).hostname or "Authorization server")
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS",
@@ -66,7 +66,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "authserver.apps.OperatorsAdminConfig",  # django.contrib.admin, with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -35,10 +35,14 @@ class SecurityEvent(models.Model):
         IDENTITY_UNLINKED = "identity_unlinked", _("Provider account unlinked")
         RATE_LIMITED = "rate_limited", _("Rate limit reached")
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("user"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -48,14 +52,19 @@ class SecurityEvent(models.Model):
         related_name="+",
         # No index: operators act rarely, and building one would lock the largest table.
         db_index=False,
-        help_text="The operator who did it, when an operator did.",
+        help_text=_("The operator who did it, when an operator did."),
+        verbose_name=_("actor"),
     )
-    client = models.ForeignKey("oauth.Client", null=True, blank=True, on_delete=models.SET_NULL)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    client = models.ForeignKey(
+        "oauth.Client", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("client")
+    )
+    ip_address = models.GenericIPAddressField(_("ip address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
         db_table = "oauth_securityevent"  # where it was born, inside the oauth app
         ordering = ["-created_at"]
         # For the admin's list by kind, newest first. (A plain index on `kind` would also

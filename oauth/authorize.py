@@ -250,7 +250,7 @@ def consent_page(
         "scopes": [(name, SCOPE_DESCRIPTIONS[name]) for name in scope_list(scope)],
         "redirect_host": host_for_people(redirect_uri),
         "action": request.get_full_path(),
-        "server_name": settings.SERVER_DISPLAY_NAME,
+        "server_name": settings.SERVER_NAME,
     }
     response = render(request, "oauth/consent.html", context)
     response["Cache-Control"] = "no-store"

@@ -1,7 +1,7 @@
-"""OAuth clients, what they were granted, and the keys tokens are signed with.
+"""OAuth clients and what they were granted (the signing keys: key_models.py).
 
 Secrets are never stored: codes, refresh tokens and client secrets appear here only as SHA-256
-hashes (see hashing.py), and signing keys' private parts are encrypted (see keys.py).
+hashes (see hashing.py).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .hashing import secret_matches
+from .key_models import SigningKey as SigningKey  # a model of this app, defined apart
 from .people import Person
 from .redirect_uris import (
     is_loopback,
@@ -28,6 +29,8 @@ from .redirect_uris import (
     validate_origins,
     validate_redirect_uris,
 )
+
+# validate_scopes: imported here too for the first migration, which names oauth.models'.
 from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string, validate_scopes
 
 # How clients authenticate (RFC 7591 §2's names): confidential ones with their secret, public
@@ -73,60 +76,95 @@ class Client(models.Model):
         SPA = "spa", _("Single-page app")
         NATIVE = "native", _("Native app")
 
-    client_id = models.CharField(max_length=64, unique=True, default=generate_client_id)
-    name = models.CharField(max_length=100, unique=True)
-    client_type = models.CharField(max_length=12, choices=Type.choices, default=Type.CONFIDENTIAL)
-    secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    client_id = models.CharField(
+        _("client id"), max_length=64, unique=True, default=generate_client_id
+    )
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    client_type = models.CharField(
+        _("client type"), max_length=12, choices=Type.choices, default=Type.CONFIDENTIAL
+    )
+    secret_hash = models.CharField(_("secret hash"), max_length=64, blank=True, editable=False)
     # A rotation with overlap: the secret before the current one, valid until then. On the
     # client's own row, so that checking both costs the token endpoint no query.
-    previous_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    redirect_uris = models.JSONField(default=list, validators=[validate_redirect_uris])
-    allowed_scopes = models.CharField(
-        max_length=200, default=scope_string(list(SUPPORTED_SCOPES)), validators=[validate_scopes]
+    previous_secret_hash = models.CharField(
+        _("previous secret hash"), max_length=64, blank=True, editable=False
     )
-    grant_types = models.JSONField(default=default_grant_types)
+    previous_secret_expires_at = models.DateTimeField(
+        _("previous secret expires at"), null=True, blank=True, editable=False
+    )
+    redirect_uris = models.JSONField(
+        _("redirect uris"), default=list, validators=[validate_redirect_uris]
+    )
+    allowed_scopes = models.CharField(
+        _("allowed scopes"),
+        max_length=200,
+        default=scope_string(list(SUPPORTED_SCOPES)),
+        validators=[validate_scopes],
+    )
+    grant_types = models.JSONField(_("grant types"), default=default_grant_types)
     first_party = models.BooleanField(
-        default=False, help_text="First-party clients are trusted: people are not asked to consent."
+        _("first party"),
+        default=False,
+        help_text=_("First-party clients are trusted: people are not asked to consent."),
     )
     native = models.BooleanField(
+        _("native"),
         default=False,
-        help_text="Our own mobile apps: may trade an upstream SDK sign-in for tokens.",
+        help_text=_("Our own mobile apps: may trade an upstream SDK sign-in for tokens."),
     )
     introspect_any_token = models.BooleanField(
+        _("introspect any token"),
         default=False,
-        help_text="Resource servers: may introspect tokens issued to other clients.",
+        help_text=_("Resource servers: may introspect tokens issued to other clients."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("is active"), default=True)
     access_token_lifetime = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Seconds; empty for the server's default."
+        _("access token lifetime"),
+        null=True,
+        blank=True,
+        help_text=_("Seconds; empty for the server's default."),
     )
     refresh_token_lifetime = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Idle seconds; empty for the server's default."
+        _("refresh token lifetime"),
+        null=True,
+        blank=True,
+        help_text=_("Idle seconds; empty for the server's default."),
     )
     allowed_origins = models.JSONField(
+        _("allowed origins"),
         default=list,
         blank=True,
         validators=[validate_origins],
-        help_text="Public clients in browsers: origins that may call the token, revocation and "
-        "userinfo endpoints (CORS), besides those of the redirect URIs.",
+        help_text=_(
+            "Public clients in browsers: origins that may call the token, revocation and "
+            "userinfo endpoints (CORS), besides those of the redirect URIs."
+        ),
     )
-    logo_uri = models.URLField(blank=True, help_text="Shown to people on the consent page.")
-    homepage_uri = models.URLField(blank=True)
-    privacy_policy_uri = models.URLField(blank=True)
-    terms_uri = models.URLField(blank=True)
+    logo_uri = models.URLField(
+        _("logo uri"), blank=True, help_text=_("Shown to people on the consent page.")
+    )
+    homepage_uri = models.URLField(_("homepage uri"), blank=True)
+    privacy_policy_uri = models.URLField(_("privacy policy uri"), blank=True)
+    terms_uri = models.URLField(_("terms uri"), blank=True)
     kind = models.CharField(
-        max_length=8, choices=Kind.choices, blank=True, help_text="Empty: set up by an operator."
+        _("kind"),
+        max_length=8,
+        choices=Kind.choices,
+        blank=True,
+        help_text=_("Empty: set up by an operator."),
     )
     live = models.BooleanField(
+        _("live"),
         default=True,
-        help_text="An app in development may be authorized only by its team and testers.",
+        help_text=_("An app in development may be authorized only by its team and testers."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = ClientQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
         # An upstream sign-in stands in for the person's consent only in our own apps.
         constraints = [
             models.CheckConstraint(
@@ -243,14 +281,20 @@ class Grant(models.Model):
     Access tokens carry the grant's id, so revoking the grant ends the whole family.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE)
-    scope = models.TextField()
-    auth_time = models.DateTimeField(help_text="When the person signed in to authorize it.")
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(help_text="The absolute end of the grant's refresh tokens.")
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user")
+    )
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, verbose_name=_("client"))
+    scope = models.TextField(_("scope"))
+    auth_time = models.DateTimeField(
+        _("auth time"), help_text=_("When the person signed in to authorize it.")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(
+        _("expires at"), help_text=_("The absolute end of the grant's refresh tokens.")
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     # Unique: a code starts at most one grant, so inserting the grant is what uses up the code.
     authorization_code = models.OneToOneField(
         "AuthorizationCode",
@@ -258,9 +302,14 @@ class Grant(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="grant",
+        verbose_name=_("authorization code"),
     )
 
     objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("grant")
+        verbose_name_plural = _("grants")
 
     def __str__(self) -> str:
         return f"{self.client} for {self.user}"
@@ -283,19 +332,23 @@ class AuthorizationCode(models.Model):
     It is used once it has started a grant (`Grant.authorization_code`).
     """
 
-    code_hash = models.CharField(max_length=64)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    redirect_uri = models.TextField(blank=True)
-    scope = models.TextField()
-    nonce = models.TextField(blank=True)
-    code_challenge = models.CharField(max_length=128, blank=True)
-    code_challenge_method = models.CharField(max_length=10, blank=True)
-    auth_time = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, verbose_name=_("client"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user")
+    )
+    redirect_uri = models.TextField(_("redirect uri"), blank=True)
+    scope = models.TextField(_("scope"))
+    nonce = models.TextField(_("nonce"), blank=True)
+    code_challenge = models.CharField(_("code challenge"), max_length=128, blank=True)
+    code_challenge_method = models.CharField(_("code challenge method"), max_length=10, blank=True)
+    auth_time = models.DateTimeField(_("auth time"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
 
     class Meta:
+        verbose_name = _("authorization code")
+        verbose_name_plural = _("authorization codes")
         constraints = [unique_hash("code_hash", "code_hash_unique")]
 
     def __str__(self) -> str:
@@ -338,16 +391,20 @@ class RefreshToken(models.Model):
     """One refresh token of a grant. Rotation marks it used; presenting it again is theft, unless
     it comes within REFRESH_RETRY_GRACE, as a retry (retries.py)."""
 
-    token_hash = models.CharField(max_length=64)
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="refresh_tokens")
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(_("token hash"), max_length=64)
+    grant = models.ForeignKey(
+        Grant, on_delete=models.CASCADE, related_name="refresh_tokens", verbose_name=_("grant")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
     # The answer to the request that used this token, sealed with a key only the token yields,
     # written by the same statement that sets used_at; for retries within the grace only.
-    retry_answer = models.BinaryField(null=True, blank=True)
+    retry_answer = models.BinaryField(_("retry answer"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("refresh token")
+        verbose_name_plural = _("refresh tokens")
         constraints = [unique_hash("token_hash", "refresh_token_hash_unique")]
 
     def __str__(self) -> str:
@@ -385,7 +442,6 @@ def refresh_token_expiry(grant: Grant, client: Client, now: datetime) -> datetim
 
 # Defined beside, kept importable from here.
 from .consent_model import Consent  # noqa: E402
-from .key_model import SigningKey  # noqa: E402
 from .members import ClientMember  # noqa: E402
 
 __all__ = ["ClientMember", "Consent", "SigningKey"]
