@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from . import sign_in  # noqa: F401  (connects the receivers)
+        from . import sign_in, sign_out  # noqa: F401  (connect the receivers)

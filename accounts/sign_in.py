@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 
 from events.recording import Kind, event_record
+from infra import metrics
 from infra.origin import Origin
 from oauth.sign_in import sign_in_record
 
@@ -48,6 +49,7 @@ def record_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwarg
         request.session.cycle_key()
         sign_in_record(request, credentials_presented=credentials_presented)
     event_record(Kind.SIGN_IN, origin=Origin.of(request), user_id=user.pk, method=method)
+    metrics.sign_ins.labels(method, "success").inc()
 
 
 @receiver(user_login_failed)
@@ -64,3 +66,4 @@ def record_failed_sign_in(
         user_id=user.pk if user else None,
         method="password",
     )
+    metrics.sign_ins.labels("password", "failure").inc()

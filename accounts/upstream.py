@@ -27,6 +27,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from events.recording import Kind, event_record
+from infra import metrics
 from infra.origin import Origin
 from infra.ratelimit import address_subject, rate_hit
 from oauth.sign_in import demands_fresh_sign_in
@@ -175,6 +176,7 @@ def failure(
     without a valid state) or its address has had its share of events: starting a sign-in and
     cancelling it is open to all, and must not fill the table."""
     log.warning("sign-in with %s failed: %s", provider.id, detail)
+    metrics.sign_ins.labels(provider.id, "failure").inc()
     origin = Origin.of(request)
     if reason != "state":
         subject = address_subject(origin.ip_address)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,6 +50,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[IPv4Network | IPv6Network]:
+    """Comma-separated addresses or networks (10.0.0.0/8, ::1)."""
+    try:
+        return [ip_network(item, strict=False) for item in env_list(name, [])]
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must list IP networks: {error}") from None
+
+
+def env_words(name: str) -> list[str]:
+    """A space-separated list, as providers show keys and ids to copy (empty when unset)."""
+    return os.environ.get(name, "").split()
+
+
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, "").strip() or default
 
@@ -62,9 +76,11 @@ def env_rate(name: str, default: str) -> tuple[int, int]:
     return int(count), int(seconds)
 
 
-def env_choice(name: str, default: str, choices: tuple[str, ...], *, upper: bool = False) -> str:
+def env_choice(
+    name: str, default: str, choices: tuple[str, ...], *, upper: bool = False, lower: bool = False
+) -> str:
     value = os.environ.get(name, "").strip() or default
-    value = value.upper() if upper else value
+    value = value.upper() if upper else value.lower() if lower else value
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}.")
     return value

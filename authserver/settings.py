@@ -22,8 +22,10 @@ from authserver.environment import (
     env_choice,
     env_int,
     env_list,
+    env_networks,
     env_rate,
     env_str,
+    env_words,
     host_pattern,
     issuer_from_env,
 )
@@ -87,6 +89,8 @@ if DEBUG:
     INSTALLED_APPS.append("fakeproviders")
 
 MIDDLEWARE = [
+    "infra.logs.RequestLog",
+    "infra.metrics.RequestMetrics",
     "django.middleware.security.SecurityMiddleware",
     "authserver.middleware.ContentSecurityPolicy",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -101,7 +105,7 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Serves the collected static files (`manage.py collectstatic`) in production.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(3, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "authserver.urls"
 WSGI_APPLICATION = "authserver.wsgi.application"
@@ -123,6 +127,10 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL")
+# "transaction": DATABASE_URL leads to PgBouncer in transaction pooling mode, where each
+# transaction may run on another server connection: nothing may outlive a transaction on one
+# (docs/pgbouncer.ini; behaviour.md#on-the-database).
+DATABASE_POOLING = env_choice("DATABASE_POOLING", "session", ("session", "transaction"), lower=True)
 if DATABASE_URL:
     try:
         DATABASES = {
@@ -135,6 +143,11 @@ if DATABASE_URL:
             # prepared: the token endpoint's lookups are then planned once per connection, not
             # once per request (PgBouncer in transaction mode needs max_prepared_statements).
             DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+            if DATABASE_POOLING == "transaction":
+                # No prepared statement (it would stay on the server connection it was made
+                # on), parameters bound by the client, no cursor held open across requests.
+                DATABASES["default"]["OPTIONS"] = {"prepare_threshold": None}
+                DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     except ValueError as error:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {error}") from None
 else:
@@ -205,7 +218,8 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^ping$"]  # load balancers probe over plain http
+# Load balancers probe over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^ping$", r"^metrics$"]
 # 0 turns HSTS off (check --deploy then warns): for a first, cautious rollout.
 SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600, minimum=0) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
@@ -270,6 +284,8 @@ RATE_LIMITS = {
     "app_create_person": env_rate("RATE_LIMIT_APP_CREATE", "10/3600"),
     # Requests to /oauth/register and the registration_client_uri, per address.
     "registration_address": env_rate("RATE_LIMIT_REGISTRATION_ADDRESS", "60/60"),
+    # Nonces handed to our native apps for their SDK sign-ins (oauth/native.py), per address.
+    "native_nonce_address": env_rate("RATE_LIMIT_NATIVE_NONCE_ADDRESS", "60/600"),
 }
 # The developer console (developers/): apps one person may own, testers of an app in development.
 DEVELOPER_MAX_APPS = env_int("DEVELOPER_MAX_APPS", 10)
@@ -305,6 +321,15 @@ KAKAO_TOKEN_URL = env_str("KAKAO_TOKEN_URL", "https://kauth.kakao.com/oauth/toke
 KAKAO_PROFILE_URL = env_str("KAKAO_PROFILE_URL", "https://kapi.kakao.com/v2/user/me")
 KAKAO_JWKS_URL = env_str("KAKAO_JWKS_URL", "https://kauth.kakao.com/.well-known/jwks.json")
 KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
+# Our own mobile apps signing in with Google's or Kakao's SDK (token exchange, accounts/native.py):
+# the app keys their id_tokens may be issued to (space-separated), and the Kakao app whose
+# access tokens are accepted (its numeric id, which access_token_info names).
+GOOGLE_NATIVE_CLIENT_IDS = env_words("GOOGLE_NATIVE_CLIENT_IDS")
+KAKAO_NATIVE_APP_KEY = env_words("KAKAO_NATIVE_APP_KEY")
+KAKAO_APP_ID = env_str("KAKAO_APP_ID")
+KAKAO_TOKEN_INFO_URL = env_str(
+    "KAKAO_TOKEN_INFO_URL", "https://kapi.kakao.com/v1/user/access_token_info"
+)
 # Seconds to wait for a provider before giving up (at most 10: a worker thread waits meanwhile).
 UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
 
@@ -312,10 +337,28 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"), upper=True)
 
+# /metrics (authserver/metrics.py): off unless one of these is set. Scrapers send the token as
+# a bearer token, or come from one of the networks (the address TRUST_X_FORWARDED_FOR trusts).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOWED_NETWORKS = env_networks("METRICS_ALLOWED_NETWORKS")
+# Where each gunicorn worker keeps its counts for a scrape to sum (gunicorn.conf.py sets it;
+# prometheus_client reads it itself, at import).
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+
+# "json": one JSON object per line, for log collectors (infra/logs.py); "text": the message.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", ("text", "json"), lower=True)
+
+LOGGING_CONFIG = "infra.logs.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "infra.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # authlib logs issued tokens at DEBUG: never let them reach the logs.
     "loggers": {"authlib": {"level": "INFO"}},

@@ -8,6 +8,8 @@ from django.urls import include, path, re_path, reverse
 from django.views.generic import RedirectView
 
 from accounts import api
+from authserver import health as readiness
+from authserver import metrics
 from developers import endpoints as developer_endpoints
 from infra import health
 from oauth import views as oauth_views
@@ -56,8 +58,11 @@ urlpatterns = [
     re_path(r"^admin/oauth/securityevent/(?P<rest>.*)$", moved_admin_page),
     path("admin/", admin.site.urls),
     path("api/me", api.Me.as_view(), name="api-me"),
-    path("healthz", health.healthz, name="healthz"),
+    path("healthz", readiness.ready, name="healthz"),  # the name load balancers knew first
+    path("healthz/ready", readiness.ready, name="healthz-ready"),
+    path("healthz/live", health.live, name="healthz-live"),
     path("ping", health.ping, name="ping"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", RedirectView.as_view(pattern_name="accounts:home"), name="root"),
 ]
 

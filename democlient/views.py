@@ -18,6 +18,7 @@ from authlib.oauth2 import OAuth2Error
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_GET, require_POST
 from joserfc.errors import JoseError
 from requests import RequestException
@@ -94,8 +95,12 @@ def login(request: HttpRequest) -> HttpResponse:
     redirect_uri = request.build_absolute_uri(reverse("democlient:callback"))
     code_verifier = generate_token(64)
     nonce = secrets.token_urlsafe(16)
+    # OIDC Core §3.1.2.1: the server's pages in the language this app's page is in.
     url, state = oauth.session(redirect_uri).create_authorization_url(
-        server["authorization_endpoint"], code_verifier=code_verifier, nonce=nonce
+        server["authorization_endpoint"],
+        code_verifier=code_verifier,
+        nonce=nonce,
+        ui_locales=translation.get_language(),
     )
     _save(
         request,

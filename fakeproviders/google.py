@@ -62,14 +62,18 @@ class FakeGoogle(FakeProvider):
         "/v1/userinfo": Route(("GET", "POST"), "userinfo", True),
         "/oauth2/v3/certs": Route(("GET",), "certs", True),
         "/revoke": Route(("POST",), "revoke", True),
+        # Not Google's: what Google's sign-in on Android or iOS hands an app.
+        "/sdk/sign-in": Route(("POST",), "sdk_sign_in_reply", False),
     }
 
     issuer_spelling: str
+    native_client_id: str
 
     def reset(self) -> None:
         with self._lock:
             super().reset()
             self.issuer_spelling = "url"
+            self.native_client_id = "fake-google-native-client.apps.googleusercontent.com"
             self._offline_given: set[str] = set()
 
     @property
@@ -250,6 +254,30 @@ class FakeGoogle(FakeProvider):
                 claims[name] = self.user[name]
         claims.update(iat=now, exp=now + 3600)
         return self.sign(claims)
+
+    def sdk_sign_in(self, *, nonce: str | None = None, client_id: str | None = None) -> str:
+        """The id_token Google's sign-in gives a mobile app (no access token beside it), for
+        our native client id, or another's (`client_id`)."""
+        now = int(time.time())
+        audience = client_id or self.native_client_id
+        claims: dict[str, Any] = {
+            "iss": self.issuer, "azp": f"{audience}-android", "aud": audience,
+            "sub": self.user.get("sub"), "iat": now, "exp": now + 3600,
+        }  # fmt: skip
+        if nonce is not None:
+            claims["nonce"] = nonce
+        for name in ("hd", "email", "email_verified", "name", "picture", "given_name"):
+            if name in self.user:
+                claims[name] = self.user[name]
+        return self.sign(claims)
+
+    def sdk_sign_in_reply(self, request: Incoming) -> Reply:
+        """POST nonce (and client_id, for another app's): sdk_sign_in over HTTP."""
+        form = request.form
+        token = self.sdk_sign_in(
+            nonce=form.get("nonce") or None, client_id=form.get("client_id") or None
+        )
+        return json_reply(200, {"id_token": token})
 
     def userinfo(self, request: Incoming) -> Reply:
         fault = self.overridden(self.profile_error)

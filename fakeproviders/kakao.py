@@ -82,14 +82,19 @@ class FakeKakao(FakeProvider):
         "/.well-known/openid-configuration": Route(("GET",), "discovery", False),
         "/.well-known/jwks.json": Route(("GET",), "certs", True),
         "/v1/oidc/userinfo": Route(("GET", "POST"), "oidc_userinfo", True),
+        # Not Kakao's: what the Kakao SDK hands a mobile app, for trying native sign-in.
+        "/sdk/login": Route(("POST",), "sdk_login_reply", False),
     }
 
     refresh_rotates: bool
+    native_app_key: str
 
     def reset(self) -> None:
         with self._lock:
             super().reset()
             self.refresh_rotates = False
+            self.native_app_key = "fake-kakao-native-app-key"
+            self._token_apps: dict[str, int] = {}  # access tokens of other apps than app_id
 
     def new_code(self) -> str:
         return secrets.token_urlsafe(64)
@@ -272,8 +277,46 @@ class FakeKakao(FakeProvider):
         issued = self.live_access(request.bearer())
         if issued is None:
             return self.unauthorized()
-        body = {"id": self.user.get("id"), "expires_in": issued.expires_in(), "app_id": self.app_id}
+        app_id = self._token_apps.get(request.bearer() or "", self.app_id)
+        body = {"id": self.user.get("id"), "expires_in": issued.expires_in(), "app_id": app_id}
         return json_reply(200, body)
+
+    def sdk_login(
+        self, *, nonce: str | None = None, app_key: str | None = None, app_id: int | None = None
+    ) -> dict[str, Any]:
+        """What `loginWithKakaoTalk(nonce:)` gives an app: Kakao's tokens, the id_token's `aud`
+        the native app key (`app_key`: another app's), the access token of app `app_id`."""
+        with self._lock:
+            grant = Grant(
+                client_id=app_key or self.native_app_key, redirect_uri="",
+                scope=KAKAO_SCOPES.split(), nonce=nonce, code_challenge=None,
+                code_challenge_method=None, state=None, params={}, auth_time=int(time.time()),
+            )  # fmt: skip
+            family = secrets.token_hex(8)
+            access = self.issue_access(grant, family)
+            if app_id is not None and app_id != self.app_id:
+                self._token_apps[access] = app_id
+            return {
+                "access_token": access,
+                "expires_in": self.access_ttl,
+                "refresh_token": self.issue_refresh(grant, family),
+                "refresh_token_expires_in": self.refresh_ttl,
+                "id_token": self.id_token(grant, access, nonce=nonce),
+                "scopes": grant.scope,
+            }
+
+    def sdk_login_reply(self, request: Incoming) -> Reply:
+        """POST nonce (and app_key, app_id for another app's): sdk_login over HTTP."""
+        form = request.form
+        app_id = form.get("app_id", "")
+        return json_reply(
+            200,
+            self.sdk_login(
+                nonce=form.get("nonce") or None,
+                app_key=form.get("app_key") or None,
+                app_id=int(app_id) if app_id.isdigit() else None,
+            ),
+        )
 
     def oidc_userinfo(self, request: Incoming) -> Reply:
         fault = self.overridden(self.profile_error)

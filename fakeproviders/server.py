@@ -176,6 +176,7 @@ class FakeProviders:
             "GOOGLE_USERINFO_URL": f"{google}/v1/userinfo",
             "GOOGLE_JWKS_URL": f"{google}/oauth2/v3/certs",
             "GOOGLE_ISSUER": google,
+            "GOOGLE_NATIVE_CLIENT_IDS": self.google.native_client_id,
             "NAVER_CLIENT_ID": self.naver.client_id,
             "NAVER_CLIENT_SECRET": self.naver.client_secret,
             "NAVER_AUTHORIZE_URL": f"{naver}/oauth2.0/authorize",
@@ -189,4 +190,7 @@ class FakeProviders:
             "KAKAO_PROFILE_URL": f"{kakao}/v2/user/me",
             "KAKAO_JWKS_URL": f"{kakao}/.well-known/jwks.json",
             "KAKAO_ISSUER": kakao,
+            "KAKAO_NATIVE_APP_KEY": self.kakao.native_app_key,
+            "KAKAO_APP_ID": str(self.kakao.app_id),
+            "KAKAO_TOKEN_INFO_URL": f"{kakao}/v1/user/access_token_info",
         }

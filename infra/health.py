@@ -1,4 +1,9 @@
-"""Health checks for load balancers and the benchmark's floor."""
+"""Health checks for load balancers and the benchmark's floor.
+
+Liveness says the process answers (restart it if not); readiness says it can serve (send it
+traffic): its database and its shared cache answer. The project's readiness view adds the
+signing keys (authserver/health.py), which infra does not know of.
+"""
 
 from __future__ import annotations
 
@@ -18,20 +23,29 @@ def ping(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @cache_control(no_store=True)
-def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers: the process answers, and so do its database and its shared cache
-    (rate limits, sessions and key rotation all go through Redis)."""
+def live(request: HttpRequest) -> HttpResponse:
+    """The process answers: nothing else is asked, so an outage of PostgreSQL or Redis never
+    makes an orchestrator restart every instance at once."""
+    return JsonResponse({"status": "ok"})
+
+
+def database_problem() -> str | None:
+    """Why the database does not answer (the exception's name), or None when it does."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as error:  # any database failure means: take me out of rotation
-        return JsonResponse({"status": "unavailable", "database": type(error).__name__}, status=503)
+        return type(error).__name__
+    return None
+
+
+def cache_problem() -> str | None:
+    """Why the shared cache (rate limits, sessions, key rotation) does not answer, or None."""
     redis = shared_redis()
-    if redis is not None:
-        try:
-            redis.ping()
-        except Exception as error:  # likewise
-            return JsonResponse(
-                {"status": "unavailable", "cache": type(error).__name__}, status=503
-            )
-    return JsonResponse({"status": "ok"})
+    if redis is None:
+        return None
+    try:
+        redis.ping()
+    except Exception as error:  # likewise
+        return type(error).__name__
+    return None

@@ -16,6 +16,8 @@ from typing import Any
 import requests
 import urllib3
 
+from . import metrics
+
 # Far above any token response, profile or key set.
 MAX_BODY = 1 << 20
 CHUNK = 16 << 10
@@ -34,6 +36,7 @@ class Bounded:
     where they are asked."""
 
     default_timeout: float | None = None
+    target = "other"  # what the metrics call the server called: a provider's name, "jwks"
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
@@ -41,17 +44,25 @@ class Bounded:
         limit = kwargs.get("timeout")
         if not isinstance(limit, int | float) or limit <= 0:
             limit = self.default_timeout or DEFAULT_TIMEOUT
-        deadline = time.monotonic() + limit
+        started = time.monotonic()
+        deadline = started + limit
         kwargs.update(timeout=limit, stream=True, allow_redirects=False)
-        # The session class beside this one in the bases (requests', or authlib's).
-        response: requests.Response = super().request(  # type: ignore[misc]
-            method, url, *args, **kwargs
-        )
+        failed = True
         try:
-            response._content = _body(response, deadline, limit)
+            # The session class beside this one in the bases (requests', or authlib's).
+            response: requests.Response = super().request(  # type: ignore[misc]
+                method, url, *args, **kwargs
+            )
+            try:
+                response._content = _body(response, deadline, limit)
+            finally:
+                response.close()
+            failed = response.status_code >= 500
+            return response
         finally:
-            response.close()
-        return response
+            metrics.upstream_duration.labels(self.target).observe(time.monotonic() - started)
+            if failed:
+                metrics.upstream_failures.labels(self.target).inc()
 
 
 def _body(response: requests.Response, deadline: float, limit: float) -> bytes:
@@ -82,8 +93,9 @@ class BoundedSession(Bounded, requests.Session):
 
 
 def bounded_get(
-    url: str, *, timeout: float, headers: dict[str, str] | None = None
+    url: str, *, timeout: float, headers: dict[str, str] | None = None, target: str = "other"
 ) -> requests.Response:
-    """requests.get, bounded as above."""
+    """requests.get, bounded as above; `target` names the server in the metrics."""
     with BoundedSession() as session:
+        session.target = target
         return session.get(url, headers=headers, timeout=timeout)

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.dispatch import Signal
 
+from . import metrics
 from .cache import shared_redis
 from .origin import NOWHERE, Origin
 
@@ -79,6 +80,7 @@ def rate_hit(
         return Verdict(True)
     if used == count + 1:
         rate_limited.send(sender=limit, origin=origin, user_id=user_id)
+    metrics.rate_limited.labels(limit).inc()
     return Verdict(False, _retry_after(seconds))
 
 
@@ -109,6 +111,7 @@ def rate_wait_hit(
         return Verdict(True)
     if cache.add(f"{key}:reported", 1, timeout=memory):
         rate_limited.send(sender=limit, origin=origin, user_id=user_id)
+    metrics.rate_limited.labels(limit).inc()
     return Verdict(False, max(1, math.ceil(until - time.time())))
 
 

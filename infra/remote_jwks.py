@@ -35,11 +35,13 @@ class RemoteJWKS:
         self,
         url: str,
         *,
+        target: str = "jwks",
         min_refresh_interval: float = 60.0,
         default_max_age: float = 300.0,
         longest_max_age: float = 3600.0,
     ) -> None:
         self.url = url
+        self.target = target  # what the metrics call the server
         self.min_refresh_interval = min_refresh_interval
         self.default_max_age = default_max_age
         self.longest_max_age = longest_max_age
@@ -63,7 +65,7 @@ class RemoteJWKS:
     def fetch(self) -> None:
         self.fetched_at = time.time()
         try:
-            response = bounded_get(self.url, timeout=FETCH_TIMEOUT)
+            response = bounded_get(self.url, timeout=FETCH_TIMEOUT, target=self.target)
             response.raise_for_status()
             self.keys = signature_keys(response.json())
         except (requests.RequestException, ValueError, RecursionError) as error:
@@ -112,8 +114,8 @@ _remote: dict[str, RemoteJWKS] = {}
 _remote_lock = threading.Lock()
 
 
-def remote_jwks(url: str) -> RemoteJWKS:
+def remote_jwks(url: str, *, target: str = "jwks") -> RemoteJWKS:
     with _remote_lock:
         if url not in _remote:
-            _remote[url] = RemoteJWKS(url)
+            _remote[url] = RemoteJWKS(url, target=target)
         return _remote[url]

@@ -42,7 +42,7 @@ class ClientAdmin(NulRefused[Client]):
     list_display = [
         "name", "client_id", "client_type", "first_party", "is_active", "created_at", "last_used",
     ]  # fmt: skip
-    list_filter = ["client_type", "first_party", "is_active", "live", "kind"]
+    list_filter = ["client_type", "first_party", "native", "is_active", "live", "kind"]
     search_fields = ["name", "client_id"]
     readonly_fields = ["client_id", "secret_fingerprint", "live", "created_at"]
     actions = ["disable", "enable", "rotate_secret", "revoke_grants"]
@@ -52,7 +52,7 @@ class ClientAdmin(NulRefused[Client]):
             _("Redirects and scopes"),
             {"fields": ["redirect_uris", "allowed_origins", "allowed_scopes", "grant_types"]},
         ),
-        (_("Trust"), {"fields": ["first_party", "introspect_any_token", "live", "kind"]}),
+        (_("Trust"), {"fields": ["first_party", "native", "introspect_any_token", "live", "kind"]}),
         (_("Token lifetimes"), {"fields": ["access_token_lifetime", "refresh_token_lifetime"]}),
         (
             _("Shown to people"),

@@ -123,6 +123,7 @@ def client_create(
     redirect_uris: list[str],
     public: bool = False,
     first_party: bool = False,
+    native: bool = False,
     scope: str | None = None,
     origin: Origin = NOWHERE,
 ) -> tuple[Client, str | None]:
@@ -132,6 +133,7 @@ def client_create(
         redirect_uris=redirect_uris,
         client_type=Client.Type.PUBLIC if public else Client.Type.CONFIDENTIAL,
         first_party=first_party,
+        native=native,
     )
     if scope is not None:
         client.allowed_scopes = " ".join(scope_list(scope))

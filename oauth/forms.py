@@ -74,7 +74,7 @@ class ClientForm(forms.ModelForm[Client]):
         model = Client
         fields = [
             "name", "client_type", "redirect_uris", "allowed_origins", "allowed_scopes",
-            "grant_types", "first_party", "introspect_any_token", "is_active",
+            "grant_types", "first_party", "native", "introspect_any_token", "is_active",
             "access_token_lifetime", "refresh_token_lifetime", "logo_uri", "homepage_uri",
             "privacy_policy_uri", "terms_uri", "kind",
         ]  # fmt: skip

@@ -192,6 +192,8 @@ class KeyRing:
     # Active keys that do not decrypt: their algorithm cannot sign, but every key still
     # verifies and is published, so tokens already issued keep working.
     unreadable: dict[str, str] = field(default_factory=dict)  # algorithm → kid
+    # When each algorithm's active key became active (epoch seconds), for the metrics.
+    activated: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> KeyRing:
@@ -201,11 +203,14 @@ class KeyRing:
             | Q(state=SigningKey.State.RETIRED, retired_at__gt=timezone.now() - window)
         ).order_by("created_at")
         signing: dict[str, Key] = {}
+        activated: dict[str, float] = {}
         unreadable: dict[str, str] = {}
         public: list[Key] = []
         expires_at = float("inf")
         in_use = algorithms_in_use()
         for stored in published:
+            if stored.state == SigningKey.State.ACTIVE and stored.activated_at is not None:
+                activated[stored.algorithm] = stored.activated_at.timestamp()
             if stored.state == SigningKey.State.ACTIVE and stored.algorithm in in_use:
                 try:
                     signing[stored.algorithm] = signing_key_private(stored)
@@ -222,6 +227,7 @@ class KeyRing:
             jwks={"keys": [key.as_dict(private=False) for key in public]},
             expires_at=expires_at,
             unreadable=unreadable,
+            activated=activated,
         )
 
 
@@ -274,6 +280,26 @@ def verifying_key(kid: str) -> Key | None:
     if key is None:
         key = key_ring(recheck=True).verifying.get(kid)
     return key
+
+
+def signing_key_problem() -> str | None:
+    """Why this process cannot sign (for readiness), or None. A missing first key is created,
+    as the first token would; an active key that does not decrypt is named."""
+    try:
+        for algorithm in sorted(algorithms_in_use()):
+            active_signing_key(algorithm)
+    except ImproperlyConfigured:
+        return "unreadable"
+    except Exception as error:  # a database or cache failure while loading: not ready
+        return type(error).__name__
+    return None
+
+
+def signing_key_ages() -> dict[str, float]:
+    """Seconds since each algorithm's active key became active, from the keys in memory (a
+    reload only when they were rotated, as for signing)."""
+    now = time.time()
+    return {algorithm: now - at for algorithm, at in key_ring().activated.items()}
 
 
 def published_jwks() -> dict[str, Any]:

@@ -28,7 +28,7 @@ from .redirect_uris import (
     validate_origins,
     validate_redirect_uris,
 )
-from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string
+from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string, validate_scopes
 
 # How clients authenticate (RFC 7591 §2's names): confidential ones with their secret, public
 # ones by naming themselves. Introspection is for confidential clients only.
@@ -41,16 +41,6 @@ def generate_client_id() -> str:
     return secrets.token_urlsafe(18)
 
 
-def validate_scopes(value: str) -> None:
-    unknown = set(scope_list(value)) - set(SUPPORTED_SCOPES)
-    if unknown:
-        raise ValidationError(
-            _("Unknown scopes: %(scopes)s."), params={"scopes": " ".join(sorted(unknown))}
-        )
-    if not scope_list(value):
-        raise ValidationError(_("Allow at least one scope."))
-
-
 def default_grant_types() -> list[str]:
     return [GrantType.AUTHORIZATION_CODE, GrantType.REFRESH_TOKEN]
 
@@ -58,6 +48,9 @@ def default_grant_types() -> list[str]:
 class GrantType(models.TextChoices):
     AUTHORIZATION_CODE = "authorization_code", _("Authorization code")
     REFRESH_TOKEN = "refresh_token", _("Refresh token")
+
+
+NATIVE_ONLY = _("Only a public first-party client can be a native app of ours.")
 
 
 class ClientQuerySet(models.QuerySet["Client"]):
@@ -96,6 +89,10 @@ class Client(models.Model):
     first_party = models.BooleanField(
         default=False, help_text="First-party clients are trusted: people are not asked to consent."
     )
+    native = models.BooleanField(
+        default=False,
+        help_text="Our own mobile apps: may trade an upstream SDK sign-in for tokens.",
+    )
     introspect_any_token = models.BooleanField(
         default=False,
         help_text="Resource servers: may introspect tokens issued to other clients.",
@@ -129,20 +126,32 @@ class Client(models.Model):
 
     objects = ClientQuerySet.as_manager()
 
+    class Meta:
+        # An upstream sign-in stands in for the person's consent only in our own apps.
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(native=False) | models.Q(client_type="public", first_party=True),
+                name="client_native_public_first_party",
+                violation_error_message=NATIVE_ONLY,
+            )
+        ]
+
     def __str__(self) -> str:
         return self.name
 
     def clean(self) -> None:
         """People decide on the consent page by the name: no invisible characters in it (a
-        zero-width space, a right-to-left override) that make one name look like another."""
+        zero-width space, a right-to-left override) that make one name look like another.
+        A native app of ours is public and first-party (the constraint, said by its field)."""
+        errors: dict[str, object] = {}
         if any(unicodedata.category(c) in {"Cc", "Cf"} for c in self.name or ""):
-            raise ValidationError(
-                {
-                    "name": _(
-                        "People see this name: it may not hold invisible or control characters."
-                    )
-                }
+            errors["name"] = _(
+                "People see this name: it may not hold invisible or control characters."
             )
+        if self.native and not (self.is_public and self.first_party):
+            errors["native"] = NATIVE_ONLY
+        if errors:
+            raise ValidationError(errors)
         uris = self.redirect_uris if isinstance(self.redirect_uris, list) else []
         if self.kind:
             validate_for_kind(self.kind, uris, public=self.is_public)

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from events.recording import Kind, event_record
+from infra import metrics
 from infra.origin import NOWHERE, Origin
 
 from .models import RefreshToken
@@ -50,6 +51,7 @@ def refresh_token_retry(
     # Recorded as a reuse answered, not revoked: an operator looking into a grant's reuse sees
     # its retries too (a thief within the grace gets only the owner's own tokens, and the next
     # rotation shows the theft). Not as tokens refreshed: nothing new was issued.
+    metrics.refresh_reuse.labels("retry").inc()
     event_record(
         Kind.REFRESH_TOKEN_REUSED, origin=origin, user_id=token.grant.user_id,
         client_id=token.grant.client_id, grant=str(token.grant_id), retry=True,

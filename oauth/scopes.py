@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -32,3 +33,13 @@ def requested_scopes(scope: str | None) -> list[str]:
     if "openid" in scopes:
         return [name for name in scopes if name in SUPPORTED_SCOPES]
     return scopes
+
+
+def validate_scopes(value: str) -> None:
+    unknown = set(scope_list(value)) - set(SUPPORTED_SCOPES)
+    if unknown:
+        raise ValidationError(
+            _("Unknown scopes: %(scopes)s."), params={"scopes": " ".join(sorted(unknown))}
+        )
+    if not scope_list(value):
+        raise ValidationError(_("Allow at least one scope."))

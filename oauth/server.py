@@ -12,6 +12,7 @@ from authlib.oauth2.rfc9207 import IssuerParameter
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from infra.logs import log_client
 from infra.origin import Origin
 from infra.ratelimit import address_subject
 
@@ -49,7 +50,10 @@ class Server(AuthorizationServer):
         self.scopes_supported = list(SUPPORTED_SCOPES)
 
     def query_client(self, client_id: str) -> Client | None:
-        return active_client(client_id)
+        client = active_client(client_id)
+        if client is not None:
+            log_client(client.client_id)  # logs of the request name it from here on
+        return client
 
     def validate_requested_scope(self, scope: str | None) -> None:
         """Unknown values refused, except in OpenID Connect requests (see requested_scopes)."""

@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from events.recording import Identifier, Kind, event_record, security_event
+from infra import metrics
 from infra.origin import NOWHERE, Origin
 from infra.rows import insert
 
@@ -136,6 +137,7 @@ def code_exchange(
         # The code's grant already exists: a concurrent exchange of the same code won.
         code_replay_detected(code=code, origin=origin)
         raise CodeReplayed
+    metrics.tokens_issued.labels("authorization_code").inc()
     return grant
 
 
@@ -212,10 +214,12 @@ def refresh_token_rotate(
             or (now, None)  # deleted meanwhile: its grant was revoked
         )
         raise RefreshTokenReused
+    metrics.tokens_issued.labels("refresh_token").inc()
 
 
 def refresh_token_reuse_detected(*, token: RefreshToken, origin: Origin = NOWHERE) -> None:
     grant_revoke(grant_id=token.grant_id)
+    metrics.refresh_reuse.labels("revoked").inc()
     event_record(
         Kind.REFRESH_TOKEN_REUSED, origin=origin, user_id=token.grant.user_id,
         client_id=token.grant.client_id, grant=str(token.grant_id),

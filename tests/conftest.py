@@ -323,11 +323,15 @@ def fake_providers() -> Iterator[Any]:
     fakes.stop()
 
 
+# Settings read as lists from a space-separated variable (authserver/environment.py env_words).
+LIST_SETTINGS = {"GOOGLE_NATIVE_CLIENT_IDS", "KAKAO_NATIVE_APP_KEY"}
+
+
 @pytest.fixture
 def upstream(fake_providers: Any, settings: Any) -> Any:
     """This server configured for the fakes, which start each test fresh and approve at once."""
     for name, value in fake_providers.settings().items():
-        setattr(settings, name, value)
+        setattr(settings, name, value.split() if name in LIST_SETTINGS else value)
     fake_providers.reset()
     for fake in (fake_providers.google, fake_providers.naver, fake_providers.kakao):
         fake.auto_approve = True

@@ -201,3 +201,42 @@ def test_deleting_a_client_ends_its_tokens_and_is_recorded_as_the_operators(
     deleted = SecurityEvent.objects.get(kind="client_deleted")
     assert deleted.actor == operator_account
     assert deleted.detail == {"client": client.client_id, "name": "Photo printer"}
+
+
+def test_an_operator_marks_a_public_first_party_client_native(
+    operator: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    app = make_client(name="Our phone app", public=True, first_party=True)
+
+    response = operator.post(
+        f"/admin/oauth/client/{app.model.pk}/change/",
+        change_form(app, first_party="on", native="on"),
+    )
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert Client.objects.get(pk=app.model.pk).native
+    assert SecurityEvent.objects.get(kind="client_changed").detail == {"fields": ["native"]}
+
+
+def test_a_third_party_client_cannot_be_marked_native(
+    operator: HttpClient, make_client: Callable[..., RegisteredClient]
+) -> None:
+    app = make_client(name="Someone's phone app", public=True)
+
+    response = operator.post(
+        f"/admin/oauth/client/{app.model.pk}/change/", change_form(app, native="on")
+    )
+
+    assert response.status_code == HTTPStatus.OK  # the form again, with the error
+    assert "Only a public first-party client can be a native app of ours." in response.text
+    assert not Client.objects.get(pk=app.model.pk).native
+
+
+def test_the_database_refuses_a_confidential_native_client(
+    make_client: Callable[..., RegisteredClient],
+) -> None:
+    from django.db import IntegrityError, transaction
+
+    app = make_client(name="Printer")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Client.objects.filter(pk=app.model.pk).update(native=True)

@@ -81,3 +81,25 @@ def test_names_are_unique() -> None:
 
     with pytest.raises(CommandError, match="already exists"):
         createclient("--name", "Twice", "--redirect-uri", "https://b.example/cb")
+
+
+@pytest.mark.django_db
+def test_a_native_app_is_a_public_first_party_client() -> None:
+    printed = createclient(
+        "--name", "Our phone app", "--redirect-uri", "https://app.example/cb",
+        "--public", "--first-party", "--native",
+    )  # fmt: skip
+
+    client = Client.objects.get(client_id=printed["client_id"])
+    assert printed["native"] is True
+    assert client.native and client.is_public and client.first_party
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("trust", [["--public"], ["--first-party"], []])
+def test_only_a_public_first_party_client_can_be_native(trust: list[str]) -> None:
+    with pytest.raises(CommandError, match="native: Only a public first-party client"):
+        createclient("--name", "Not ours", "--redirect-uri", "https://a.example/cb", "--native",
+                     *trust)  # fmt: skip
+
+    assert not Client.objects.exists()

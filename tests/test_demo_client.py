@@ -1,5 +1,6 @@
-"""The demo client shows failures on its page instead of failing (its happy path runs in
-test_browser.py)."""
+"""The demo client shows failures on its page instead of failing, and speaks the person's
+language and asks the server to (OIDC Core §3.1.2.1 `ui_locales`); its happy path runs in
+test_browser.py."""
 
 from __future__ import annotations
 
@@ -79,3 +80,41 @@ def test_a_callback_without_a_code_is_shown_not_a_500(
 
     assert response.status_code == HTTPStatus.FOUND
     assert browser.get("/demo/").status_code == HTTPStatus.OK
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", "Sign in with this server"), ("ko", "이 서버로 로그인")],
+)
+def test_the_demo_page_speaks_the_persons_language(
+    browser: HttpClient, language: str, words: str
+) -> None:
+    page = browser.get("/demo/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+    assert f'<html lang="{language}">' in page
+    assert words in page
+
+
+@pytest.mark.parametrize(
+    ("headers", "cookies", "asked"),
+    [
+        ({}, {}, "en"),
+        ({"HTTP_ACCEPT_LANGUAGE": "ko"}, {}, "ko"),
+        ({}, {"django_language": "ko"}, "ko"),
+    ],
+)
+def test_the_demo_asks_the_server_for_its_pages_language(
+    transactional_db: None,
+    browser: HttpClient,
+    live_server: Any,
+    settings: Any,
+    headers: dict[str, str],
+    cookies: dict[str, str],
+    asked: str,
+) -> None:
+    settings.ISSUER = live_server.url
+    browser.cookies.load(cookies)
+
+    sent = parse_qs(urlsplit(browser.post("/demo/login", **headers)["Location"]).query)
+
+    assert sent["ui_locales"] == [asked]

@@ -886,11 +886,12 @@ def test_settings(fakes: FakeProviders) -> None:
 
     assert set(settings) == {
         "GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_AUTHORIZE_URL", "GOOGLE_TOKEN_URL",
-        "GOOGLE_USERINFO_URL", "GOOGLE_JWKS_URL", "GOOGLE_ISSUER",
+        "GOOGLE_USERINFO_URL", "GOOGLE_JWKS_URL", "GOOGLE_ISSUER", "GOOGLE_NATIVE_CLIENT_IDS",
         "NAVER_CLIENT_ID", "NAVER_CLIENT_SECRET", "NAVER_AUTHORIZE_URL", "NAVER_TOKEN_URL",
         "NAVER_PROFILE_URL",
         "KAKAO_CLIENT_ID", "KAKAO_CLIENT_SECRET", "KAKAO_SCOPES", "KAKAO_AUTHORIZE_URL",
         "KAKAO_TOKEN_URL", "KAKAO_PROFILE_URL", "KAKAO_JWKS_URL", "KAKAO_ISSUER",
+        "KAKAO_NATIVE_APP_KEY", "KAKAO_APP_ID", "KAKAO_TOKEN_INFO_URL",
     }  # fmt: skip
     assert fakes.url.startswith("http://127.0.0.1:")
     assert settings["GOOGLE_ISSUER"] == f"{fakes.url}/google"
@@ -907,7 +908,8 @@ def test_fakeproviders_command_env() -> None:
     pairs = dict(word.split("=", 1) for word in out.getvalue().split())
     assert pairs["GOOGLE_ISSUER"] == "http://127.0.0.1:8123/google"
     assert pairs["KAKAO_SCOPES"] == "openid,profile_nickname,profile_image,account_email"
-    assert len(pairs) == 20
+    assert pairs["KAKAO_TOKEN_INFO_URL"] == "http://127.0.0.1:8123/kakao/v1/user/access_token_info"
+    assert len(pairs) == 24
 
 
 def test_fakeproviders_command_only_with_debug_on() -> None:
@@ -960,3 +962,43 @@ def test_fakeproviders_command_serves_and_says_where(quiet: bool) -> None:
     assert f"Fake Google, Naver and Kakao at http://127.0.0.1:{port}" in first
     assert up.status_code == 200
     assert ("export GOOGLE_CLIENT_ID=" in rest) is not quiet
+
+
+# What the providers' SDKs hand our mobile apps (native sign-in, providers.md §7)
+
+
+def test_kakao_sdk_login_gives_tokens_for_the_native_app_key(fakes: FakeProviders) -> None:
+    answer = requests.post(f"{fakes.url}/kakao/sdk/login", data={"nonce": "n-1"}, timeout=5)
+
+    tokens = answer.json()
+    claims = verify(tokens["id_token"], f"{fakes.url}/kakao/.well-known/jwks.json")
+    assert claims["aud"] == fakes.kakao.native_app_key == fakes.settings()["KAKAO_NATIVE_APP_KEY"]
+    assert claims["nonce"] == "n-1" and claims["sub"] == "123456789"
+    assert claims["iss"] == f"{fakes.url}/kakao"
+    info = requests.get(
+        fakes.settings()["KAKAO_TOKEN_INFO_URL"], headers=bearer(tokens["access_token"]), timeout=5
+    ).json()
+    assert info["app_id"] == fakes.kakao.app_id == int(fakes.settings()["KAKAO_APP_ID"])
+
+
+def test_kakao_sdk_login_of_another_app(fakes: FakeProviders) -> None:
+    tokens = fakes.kakao.sdk_login(app_key="someone-elses-key", app_id=999)
+
+    claims = verify(tokens["id_token"], f"{fakes.url}/kakao/.well-known/jwks.json")
+    info = requests.get(
+        fakes.settings()["KAKAO_TOKEN_INFO_URL"], headers=bearer(tokens["access_token"]), timeout=5
+    ).json()
+    assert claims["aud"] == "someone-elses-key" and "nonce" not in claims
+    assert info["app_id"] == 999
+
+
+def test_google_sdk_sign_in_gives_an_id_token_for_the_native_client(fakes: FakeProviders) -> None:
+    answer = requests.post(
+        f"{fakes.url}/google/sdk/sign-in", data={"nonce": "n-2"}, timeout=5
+    ).json()
+
+    claims = verify(answer["id_token"], f"{fakes.url}/google/oauth2/v3/certs")
+    assert claims["aud"] == fakes.google.native_client_id
+    assert claims["aud"] == fakes.settings()["GOOGLE_NATIVE_CLIENT_IDS"]
+    assert claims["nonce"] == "n-2" and claims["email_verified"] is True
+    assert "at_hash" not in claims

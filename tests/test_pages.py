@@ -112,3 +112,30 @@ def test_sign_out_is_a_post(signed_in: HttpClient) -> None:
     signed_in.post("/accounts/logout/")
 
     assert "_auth_user_id" not in signed_in.session
+
+
+def test_the_current_language_is_marked_current_not_disabled(browser: HttpClient, db: None) -> None:
+    korean = browser.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+
+    assert '<span class="current" aria-current="true" lang="ko">한국어</span>' in korean
+    assert 'name="language" value="en"' in korean and 'value="ko"' not in korean
+    assert "disabled" not in korean
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("en", "You have been signed out."), ("ko", "로그아웃했습니다.")]
+)
+def test_after_signing_out_the_sign_in_page_says_so_once(
+    signed_in: HttpClient, language: str, words: str
+) -> None:
+    signed_out = signed_in.post("/accounts/logout/", follow=True, HTTP_ACCEPT_LANGUAGE=language)
+
+    assert signed_out.redirect_chain == [("/accounts/login/", HTTPStatus.FOUND)]
+    assert f'<p class="notice" role="status">{words}</p>' in signed_out.content.decode()
+    assert words not in signed_in.get("/accounts/login/").content.decode()
+
+
+def test_the_sign_in_page_says_nothing_of_signing_out_otherwise(
+    browser: HttpClient, db: None
+) -> None:
+    assert "signed out" not in browser.get("/accounts/login/").content.decode()

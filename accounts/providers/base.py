@@ -158,7 +158,7 @@ class Provider:
     def session(
         self, redirect_uri: str | None = None, token: dict[str, Any] | None = None
     ) -> OAuth2Session:
-        return UpstreamSession(
+        session = UpstreamSession(
             client_id=self.client_id,
             client_secret=self.client_secret or None,
             token_endpoint_auth_method=self.token_auth_method,
@@ -168,6 +168,8 @@ class Provider:
             code_challenge_method="S256" if self.pkce else None,
             default_timeout=settings.UPSTREAM_TIMEOUT,
         )
+        session.target = self.id  # the provider's name in the metrics
+        return session
 
     def authorization_url(self, pending: Pending) -> str:
         extra = {"nonce": pending.nonce} if pending.nonce else {}
@@ -218,6 +220,7 @@ class Provider:
                 url,
                 headers={"Authorization": f"Bearer {token['access_token']}", **headers},
                 timeout=settings.UPSTREAM_TIMEOUT,
+                target=self.id,
             )
         except requests.Timeout:
             raise UpstreamUnavailable(f"{url}: timed out") from None
@@ -240,7 +243,7 @@ class Provider:
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise UpstreamInvalid("no id_token")
-        keys = remote_jwks(self.setting("JWKS_URL"))
+        keys = remote_jwks(self.setting("JWKS_URL"), target=self.id)
         try:
             decoded = jwt.decode(
                 id_token, key=lambda obj: self.id_token_key(keys, obj), algorithms=["RS256"]

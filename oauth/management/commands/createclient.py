@@ -25,6 +25,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--public", action="store_true", help="No secret; PKCE required.")
         parser.add_argument("--first-party", action="store_true", help="Skip the consent page.")
+        parser.add_argument(
+            "--native",
+            action="store_true",
+            help="One of our own mobile apps: may exchange an upstream provider's SDK sign-in "
+            "for tokens. Needs --public and --first-party.",
+        )
         parser.add_argument("--scope", default=None, help='Allowed scopes, e.g. "openid profile".')
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -34,6 +40,7 @@ class Command(BaseCommand):
                 redirect_uris=options["redirect_uris"],
                 public=options["public"],
                 first_party=options["first_party"],
+                native=options["native"],
                 scope=options["scope"],
             )
         except ValidationError as error:
@@ -46,6 +53,7 @@ class Command(BaseCommand):
             "client_type": client.client_type,
             "redirect_uris": client.redirect_uris,
             "scope": client.allowed_scopes,
+            "native": client.native,
         }
         if secret is not None:
             credentials["client_secret"] = secret
