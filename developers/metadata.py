@@ -33,9 +33,18 @@ def text(data: dict[str, Any], name: str, *, default: str = "") -> str:
     value = data.get(name, default)
     if value is None:
         return default
-    if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
+    if not isinstance(value, str) or len(value) > MAX_TEXT or not printable_utf8(value):
         raise bad(f"{name} must be a short string.")
     return value
+
+
+def printable_utf8(value: str) -> bool:
+    """No NUL (PostgreSQL text cannot hold it) and no lone surrogate (UTF-8 cannot)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value
 
 
 def url(data: dict[str, Any], name: str) -> str:

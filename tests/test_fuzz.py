@@ -4,6 +4,7 @@ the parameters, headers and bodies, the answer is a clean 4xx (or an honest succ
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -192,3 +193,37 @@ def test_login_and_discovery(world: dict[str, Any], params: list[tuple[str, str]
         browser.get("/oauth/jwks?" + query_string(params)),
     ):
         assert_clean(response)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | VALUES,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=20), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+METADATA_NAMES = st.sampled_from([
+    "redirect_uris", "client_name", "token_endpoint_auth_method", "grant_types", "response_types",
+    "scope", "client_uri", "policy_uri", "tos_uri", "logo_uri", "application_type", "client_id",
+    "client_secret", "jwks", "software_statement", "contacts",
+])  # fmt: skip
+
+
+@FUZZ
+@given(metadata=st.dictionaries(METADATA_NAMES, JSON, max_size=8))
+def test_client_registration(world: dict[str, Any], metadata: dict[str, Any]) -> None:
+    """RFC 7591: whatever the metadata, a 201 or a 400 with its error, never a 500; a refused
+    registration creates nothing."""
+    from developers.tokens import initial_token_create
+
+    token = initial_token_create(owner_id=world["user"].pk, max_clients=1000)[1]
+    body = json.dumps({"redirect_uris": ["https://fuzz.example/cb"], **metadata})
+    clients = Client.objects.count()
+    response = HttpsClient().post(
+        "/oauth/register", body, "application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+    )
+
+    assert_clean(response)
+    if response.status_code != 201:
+        assert response.json()["error"] in {"invalid_redirect_uri", "invalid_client_metadata"}
+        assert Client.objects.count() == clients

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -377,3 +378,96 @@ def test_a_form_body_that_cannot_be_read_is_refused_by_the_csrf_check_or_a_400(
     answered, _ = served("POST", path, query=query, content_type=content_type, body=body)
 
     assert answered == (HTTPStatus.NOT_FOUND if path == "/no/such/page/" else status)
+
+
+@pytest.mark.parametrize("name", HOSTILE_VALUES)
+@pytest.mark.parametrize(
+    "field",
+    ["redirect_uris", "client_name", "scope", "client_uri", "token_endpoint_auth_method",
+     "grant_types", "application_type"],
+)  # fmt: skip
+def test_client_registration_never_fails_on_hostile_metadata(
+    browser: HttpClient, user: User, snapshot: Callable[[], Any], name: str, field: str
+) -> None:
+    from developers.tokens import initial_token_create
+
+    token = initial_token_create(owner_id=user.pk)[1]
+    value = unquote(HOSTILE_VALUES[name], errors="surrogateescape")
+    metadata: dict[str, Any] = {"redirect_uris": ["https://hostile.example/cb"]}
+    metadata[field] = [value] if field in {"redirect_uris", "grant_types"} else value
+    before = snapshot()
+
+    response = browser.post(
+        "/oauth/register",
+        json.dumps(metadata, ensure_ascii=True).encode("utf-8", "surrogatepass"),
+        "application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+    if response.status_code != HTTPStatus.CREATED:
+        assert_oauth_error(response)
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "header", [*BAD_BASIC_HEADERS.values(), "Bearer " + "A" * 20_000, "Bearer \x00", "Bearer"]
+)
+def test_client_registration_refuses_bad_credentials(
+    browser: HttpClient, db: None, header: str
+) -> None:
+    response = browser.post(
+        "/oauth/register", '{"redirect_uris": ["https://a.example/cb"]}', "application/json",
+        HTTP_AUTHORIZATION=header,
+    )  # fmt: skip
+
+    assert response.status_code == HTTPStatus.UNAUTHORIZED
+    assert_oauth_error(response)
+
+
+@pytest.mark.parametrize("name", HOSTILE_VALUES)
+@pytest.mark.parametrize(
+    "field",
+    ["name", "kind", "redirect_uris", "allowed_scopes", "homepage_uri", "privacy_policy_uri",
+     "terms_uri"],
+)  # fmt: skip
+def test_the_consoles_app_form_never_fails(
+    signed_in: HttpClient, snapshot: Callable[[], Any], name: str, field: str
+) -> None:
+    fields: dict[str, Any] = {
+        "name": "Hostile", "kind": "web", "redirect_uris": "https://h.example/cb",
+        "allowed_scopes": ["openid"],
+    }  # fmt: skip
+    fields[field] = unquote(HOSTILE_VALUES[name])
+    before = snapshot()
+
+    response = signed_in.post("/developers/new", fields)
+
+    assert response.status_code in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST)
+    if response.status_code == HTTPStatus.OK and response.context.get("secret") is None:
+        assert response.context["form"].errors
+        assert snapshot() == before
+
+
+@pytest.mark.parametrize("name", HOSTILE_VALUES)
+def test_the_consoles_small_forms_never_fail(
+    signed_in: HttpClient, user: User, make_client: Callable[..., RegisteredClient], name: str
+) -> None:
+    from oauth.models import ClientMember
+
+    app = make_client(kind="web", live=False)
+    ClientMember.objects.create(client=app.model, user=user, role="owner")
+    value = unquote(HOSTILE_VALUES[name])
+    base = f"/developers/apps/{app.client_id}"
+    posts = [
+        (f"{base}/members", {"identifier": value, "role": value}),
+        (f"{base}/members", {"identifier": value, "role": "tester"}),
+        (f"{base}/members/1", {"role": value}),
+        (f"{base}/secret", {"overlap": value}),
+        (f"{base}/review", {"note": value}),
+        (f"{base}/delete", {"confirm": value}),
+        ("/developers/registration-token", {"max_clients": value, "expires_in": value}),
+        (f"/developers/apps/{quote(value, safe='')[:200]}/", {}),
+    ]
+    for path, data in posts:
+        response = signed_in.post(path, data)
+        assert response.status_code < HTTPStatus.INTERNAL_SERVER_ERROR, (path, response.status_code)
