@@ -8,4 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        from . import sign_in  # noqa: F401  (connects the receivers)
+        from oauth.native import Exchanger, exchanger_register
+
+        from . import native, sign_in  # noqa: F401  (sign_in connects the receivers)
+
+        exchanger_register(
+            Exchanger(person=native.exchange_person, offered=native.exchange_offered)
+        )
