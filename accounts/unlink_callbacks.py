@@ -70,16 +70,14 @@ def parameters(request: HttpRequest) -> QueryDict | None:
 @require_http_methods(["GET", "POST"])
 def kakao(request: HttpRequest) -> HttpResponse:
     """Kakao's unlink webhook, by GET or POST as the app is configured there."""
-    params = parameters(request)
+    params = parameters(request) or QueryDict()
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    app_id = params.get("app_id", "") if params is not None else ""
     if not (
         scheme == "KakaoAK"
         and same(key.strip(), settings.KAKAO_ADMIN_KEY)
-        and same(app_id, settings.KAKAO_APP_ID)
+        and same(params.get("app_id", ""), settings.KAKAO_APP_ID)
     ):
         return refusal(request, "kakao", "authentication", 401)
-    assert params is not None  # it named our app id
     user_id, referrer_type = params.get("user_id", ""), params.get("referrer_type", "")
     if not user_id.isascii() or not user_id.isdigit() or len(user_id) > 20:
         return refusal(request, "kakao", "user_id", 400)

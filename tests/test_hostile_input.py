@@ -280,6 +280,8 @@ def test_form_endpoints_refuse_malformed_bodies(
         "/accounts/login/naver/",
         "/accounts/callback/naver/",
         "/accounts/apps/",
+        "/accounts/unlink/kakao/",
+        "/accounts/unlink/naver/",
     ],
 )
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
