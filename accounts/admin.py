@@ -7,9 +7,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from authserver.admin_base import NulRefused
+from authserver.admin_base import NulRefused, ReadOnlyAdmin
 
-from .models import SocialIdentity, User
+from .models import SocialIdentity, UnlinkNotice, User
 
 PRIVILEGES = ("is_staff", "is_superuser", "groups", "user_permissions")
 IDENTITY_FIELDS = ("provider", "uid", "email", "email_verified", "first_login_at", "last_login_at")
@@ -72,3 +72,12 @@ class SocialIdentityAdmin(NulRefused[SocialIdentity]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(UnlinkNotice)
+class UnlinkNoticeAdmin(ReadOnlyAdmin[UnlinkNotice]):
+    """What Kakao and Naver told us; one never settled waits for `manage.py settleunlinks`."""
+
+    list_display = ["provider", "uid", "reason", "received_at", "settled_at"]
+    list_filter = ["provider", "reason"]
+    search_fields = ["uid"]

@@ -9,4 +9,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import sign_in, sign_out  # noqa: F401  (connect the receivers)
+        from oauth.native import Exchanger, exchanger_register
+
+        from . import native, sign_in, sign_out  # noqa: F401  (sign_in, sign_out connect receivers)
+
+        exchanger_register(
+            Exchanger(person=native.exchange_person, offered=native.exchange_offered)
+        )

@@ -159,3 +159,17 @@ class SocialIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} {self.uid}"
+
+
+class UnlinkNotice(models.Model):
+    """A provider telling us that a person unlinked our service, kept from the moment it
+    arrives: settled once the link is gone (accounts/unlinking.py), retried until then."""
+
+    provider = models.CharField(max_length=16, choices=SocialIdentity.Provider.choices)
+    uid = models.CharField(max_length=255)
+    reason = models.CharField(max_length=64, blank=True, help_text="Kakao's referrer_type.")
+    received_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.uid} unlinked at {self.received_at:%Y-%m-%d %H:%M:%S}"

@@ -313,6 +313,8 @@ NAVER_CLIENT_SECRET = env_str("NAVER_CLIENT_SECRET")
 NAVER_AUTHORIZE_URL = env_str("NAVER_AUTHORIZE_URL", "https://nid.naver.com/oauth2.0/authorize")
 NAVER_TOKEN_URL = env_str("NAVER_TOKEN_URL", "https://nid.naver.com/oauth2.0/token")
 NAVER_PROFILE_URL = env_str("NAVER_PROFILE_URL", "https://openapi.naver.com/v1/nid/me")
+# After rotating the Naver secret, the previous one still verifies unlink notices until unset.
+NAVER_PREVIOUS_CLIENT_SECRET = env_str("NAVER_PREVIOUS_CLIENT_SECRET")
 KAKAO_CLIENT_ID = env_str("KAKAO_CLIENT_ID")
 KAKAO_CLIENT_SECRET = env_str("KAKAO_CLIENT_SECRET")
 KAKAO_SCOPES = env_str("KAKAO_SCOPES", "profile_nickname profile_image account_email")
@@ -327,6 +329,8 @@ KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
 GOOGLE_NATIVE_CLIENT_IDS = env_words("GOOGLE_NATIVE_CLIENT_IDS")
 KAKAO_NATIVE_APP_KEY = env_words("KAKAO_NATIVE_APP_KEY")
 KAKAO_APP_ID = env_str("KAKAO_APP_ID")
+# The primary admin key, which Kakao's unlink webhook presents (accounts/unlink_callbacks.py).
+KAKAO_ADMIN_KEY = env_str("KAKAO_ADMIN_KEY")
 KAKAO_TOKEN_INFO_URL = env_str(
     "KAKAO_TOKEN_INFO_URL", "https://kapi.kakao.com/v1/user/access_token_info"
 )

@@ -34,6 +34,7 @@ class SecurityEvent(models.Model):
         IDENTITY_LINKED = "identity_linked", _("Provider account linked")
         IDENTITY_UNLINKED = "identity_unlinked", _("Provider account unlinked")
         RATE_LIMITED = "rate_limited", _("Rate limit reached")
+        UNLINK_REFUSED = "unlink_refused", _("Unlink notice refused")
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

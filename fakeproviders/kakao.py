@@ -20,6 +20,7 @@ from .base import (
     redirect,
     same,
 )
+from .notices import send_notice
 
 KAKAO_SCOPES = "openid profile_nickname profile_image account_email"
 KAKAO_CLAIMS = "iss aud sub auth_time exp iat nonce nickname picture email".split()
@@ -84,16 +85,20 @@ class FakeKakao(FakeProvider):
         "/v1/oidc/userinfo": Route(("GET", "POST"), "oidc_userinfo", True),
         # Not Kakao's: what the Kakao SDK hands a mobile app, for trying native sign-in.
         "/sdk/login": Route(("POST",), "sdk_login_reply", False),
+        # Not Kakao's: makes the fake send its unlink webhook (form `url`, `user_id`).
+        "/test/send-unlink": Route(("POST",), "send_unlink_reply", False),
     }
 
     refresh_rotates: bool
     native_app_key: str
+    admin_key: str
 
     def reset(self) -> None:
         with self._lock:
             super().reset()
             self.refresh_rotates = False
             self.native_app_key = "fake-kakao-native-app-key"
+            self.admin_key = "fake-kakao-admin-key"
             self._token_apps: dict[str, int] = {}  # access tokens of other apps than app_id
 
     def new_code(self) -> str:
@@ -335,3 +340,22 @@ class FakeKakao(FakeProvider):
                 account.get("is_email_valid") and account.get("is_email_verified")
             )
         return json_reply(200, body)
+
+    def send_unlink(
+        self, url: str, *, user_id: str | None = None, referrer_type: str = "UNLINK_FROM_APPS",
+        method: str = "POST", admin_key: str | None = None, app_id: str | None = None,
+    ) -> int:  # fmt: skip
+        """Kakao's unlink webhook to `url` (providers.md §6.1), by the method the app's settings
+        at Kakao name; the status it got."""
+        params = {
+            "app_id": app_id if app_id is not None else str(self.app_id),
+            "user_id": user_id if user_id is not None else str(self.user.get("id")),
+            "referrer_type": referrer_type,
+        }
+        key = admin_key if admin_key is not None else self.admin_key
+        return send_notice(url, method, params, {"Authorization": f"KakaoAK {key}"})
+
+    def send_unlink_reply(self, request: Incoming) -> Reply:
+        form = request.form
+        status = self.send_unlink(form.get("url", ""), user_id=form.get("user_id") or None)
+        return json_reply(200, {"status": status})

@@ -13,4 +13,5 @@ urlpatterns = [
     path("introspect", views.introspect, name="introspect"),
     path("userinfo", views.userinfo, name="userinfo"),
     path("jwks", views.jwks, name="jwks"),
+    path("native/nonce", views.native_nonce, name="native-nonce"),
 ]
