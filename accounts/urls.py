@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import upstream, views
+from . import passwords, signup_views, upstream, views
 
 app_name = "accounts"
 
@@ -14,6 +14,25 @@ urlpatterns = [
     path("login/<str:provider_id>/", upstream.start, name="upstream-start"),
     path("callback/<str:provider_id>/", upstream.callback, name="upstream-callback"),
     path("identities/<int:identity_id>/unlink", upstream.unlink, name="identity-unlink"),
+    path("signup/", signup_views.signup, name="signup"),
+    path("verify/resend/", signup_views.verification_resend, name="verify-resend"),
+    path("verify/<str:token>/", signup_views.verify, name="verify"),
+    path("password/reset/", passwords.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        passwords.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        passwords.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        passwords.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("apps/", views.apps_page, name="apps"),
     path("apps/<str:client_id>/revoke", views.revoke_access, name="revoke-app"),
 ]

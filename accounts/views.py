@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -43,7 +44,8 @@ class LoginView(auth_views.LoginView):
         """Only providers that can ask for credentials again, when that is what is asked."""
         fresh = demands_fresh_sign_in(self.get_redirect_url())
         providers = [p for p in configured_providers() if p.can_reauthenticate() or not fresh]
-        return {**super().get_context_data(**kwargs), "providers": providers}
+        context = super().get_context_data(**kwargs)
+        return {**context, "providers": providers, "signup_enabled": settings.SIGNUP_ENABLED}
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         speak_ui_locales(request, requested_ui_locales(self.get_redirect_url()))

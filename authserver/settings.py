@@ -164,6 +164,10 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Anyone may create a password account at /accounts/signup/ unless this is off.
+SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
+# Password reset links work for an hour (and once: a new password voids them).
+PASSWORD_RESET_TIMEOUT = 3600
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -263,6 +267,12 @@ RATE_LIMITS = {
     # Requests from one address, whether or not their client authentication succeeds.
     "introspection_address": env_rate("RATE_LIMIT_INTROSPECTION_ADDRESS", "1200/60"),
     "revocation_address": env_rate("RATE_LIMIT_REVOCATION_ADDRESS", "300/60"),
+    # Mail sent for people: sign-ups per address, verification links again per account,
+    # password resets per address and per email (a flood of mail to one person is harassment).
+    "signup_address": env_rate("RATE_LIMIT_SIGNUP_ADDRESS", "10/3600"),
+    "verification_resend": env_rate("RATE_LIMIT_VERIFICATION_RESEND", "3/3600"),
+    "password_reset_address": env_rate("RATE_LIMIT_PASSWORD_RESET_ADDRESS", "10/3600"),
+    "password_reset_email": env_rate("RATE_LIMIT_PASSWORD_RESET_EMAIL", "3/3600"),
 }
 # Waits of limits that slow rather than refuse: first, longest (seconds); device cookies' age.
 RATE_DELAYS = {"sign_in_account": (env_int("SIGN_IN_DELAY", 30), env_int("SIGN_IN_DELAY_MAX", 900))}
@@ -296,6 +306,27 @@ KAKAO_JWKS_URL = env_str("KAKAO_JWKS_URL", "https://kauth.kakao.com/.well-known/
 KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
 # Seconds to wait for a provider before giving up (at most 10: a worker thread waits meanwhile).
 UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
+
+# Mail (sign-up, verification, password reset), by Django's own setting names. Development
+# prints it to the console; production refuses to start without a server to send it through.
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    raise ImproperlyConfigured(
+        "EMAIL_HOST is not set. Refusing to start with DEBUG off and no mail server: sign-up "
+        "and password reset send mail. Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, "
+        "EMAIL_HOST_PASSWORD, EMAIL_USE_TLS as it needs), or set DEBUG=true for development."
+    )
+EMAIL_PORT = env_int("EMAIL_PORT", 25, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"noreply@{urlsplit(ISSUER).hostname}")
+# Seconds to wait for the mail server (at most 30: the person waits meanwhile).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, maximum=30)
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 

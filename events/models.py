@@ -34,6 +34,12 @@ class SecurityEvent(models.Model):
         IDENTITY_LINKED = "identity_linked", _("Provider account linked")
         IDENTITY_UNLINKED = "identity_unlinked", _("Provider account unlinked")
         RATE_LIMITED = "rate_limited", _("Rate limit reached")
+        SIGNED_UP = "signed_up", _("Signed up")
+        EMAIL_VERIFIED = "email_verified", _("Email address verified")
+        EMAIL_CHANGED = "email_changed", _("Email address changed")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        SESSIONS_ENDED = "sessions_ended", _("Sessions ended")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)

@@ -912,7 +912,8 @@ def test_fakeproviders_command_env() -> None:
 
 def test_fakeproviders_command_only_with_debug_on() -> None:
     """Production does not even have the command: the app is installed with DEBUG on only."""
-    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ISSUER": "https://a.example"}
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ISSUER": "https://a.example",
+                  "EMAIL_HOST": "127.0.0.1"}  # fmt: skip
 
     listed = manage("help", **production)
     refused = manage("fakeproviders", "--env", **production)
