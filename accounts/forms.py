@@ -26,7 +26,7 @@ class LoginForm(AuthenticationForm):
     }
 
 
-class SignupForm(SetPasswordMixin[User], forms.Form):
+class SignupForm(SetPasswordMixin, forms.Form):  # type: ignore[type-arg]  # generic in the stubs only
     """An email address and a password twice, named as Django's own forms name them. Nothing
     here says whether the address has an account: the sign-up answers the same either way."""
 
