@@ -51,3 +51,39 @@ class SignupForm(SetPasswordMixin, forms.Form):  # type: ignore[type-arg]  # gen
 
 
 ADDRESS_REFUSED = _("Enter an address with one @, a valid domain name and no quotes or spaces.")
+
+
+class EmailChangeForm(forms.Form):
+    """The new address, and the current password when the account has one: an open session
+    alone must not hand the account's mail (and so its password resets) to someone else."""
+
+    email = forms.EmailField(
+        label=_("New email address"),
+        max_length=LONGEST,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not user.has_usable_password():
+            del self.fields["password"]
+
+    def clean_email(self) -> str:
+        email: str = self.cleaned_data["email"]
+        if email_canonical(email) is None:
+            raise ValidationError(ADDRESS_REFUSED, code="invalid")
+        if email_canonical(email) == email_canonical(self.user.email):
+            raise ValidationError(_("This is your address already."), code="same")
+        return email
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("That is not your current password."), code="wrong")
+        return password

@@ -20,6 +20,7 @@ from oauth.connected_apps import connected_apps_end_all
 from .emails import email_canonical
 from .mail import MailNotSent, mail_send
 from .models import User, users_with_email
+from .sessions import sessions_end
 from .signup_views import mail_failed, too_many
 
 
@@ -94,6 +95,7 @@ def password_reset_complete(*, request: HttpRequest, user: User) -> None:
         user.email_verified = True
         user.save(update_fields=["email_verified", "updated_at"])
     origin = Origin.of(request)
+    sessions_end(user=user, origin=origin, reason="password_reset")
     connected_apps_end_all(user=user, origin=origin)
     event_record(Kind.PASSWORD_RESET, origin=origin, user_id=user.pk)
 

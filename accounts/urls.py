@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import passwords, signup_views, upstream, views
+from . import account_views, passwords, signup_views, upstream, views, withdrawal
 
 app_name = "accounts"
 
@@ -33,6 +33,11 @@ urlpatterns = [
         passwords.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("password/", account_views.password_change, name="password-change"),
+    path("email/", account_views.email_change, name="email-change"),
+    path("sessions/<str:sid>/end", account_views.session_end, name="session-end"),
+    path("sessions/end-others", account_views.sessions_end_others, name="sessions-end-others"),
+    path("delete/", withdrawal.delete_page, name="delete"),
     path("apps/", views.apps_page, name="apps"),
     path("apps/<str:client_id>/revoke", views.revoke_access, name="revoke-app"),
 ]

@@ -17,13 +17,14 @@ from infra.languages import speak_ui_locales
 from infra.origin import Origin
 from infra.ratelimit import address_subject
 from oauth.connected_apps import connected_app_disconnect, connected_apps
-from oauth.sign_in import demands_fresh_sign_in, requested_ui_locales
+from oauth.sign_in import demands_fresh_sign_in, requested_ui_locales, session_sid
 
 from .backends import user_for_login
 from .emails import email_canonical
 from .forms import LoginForm
 from .models import User
 from .providers import configured_providers
+from .sessions import device_label, live_sessions
 from .throttling import attempt_count, attempt_succeeded, device_remember
 
 
@@ -115,12 +116,18 @@ class SignedInRequest(HttpRequest):
 
 @login_required
 def home(request: SignedInRequest) -> HttpResponse:
-    """The person's account: their linked provider accounts, to link more or unlink."""
+    """The person's account: their email and password, linked provider accounts (to link more
+    or unlink), and the sessions they are signed in to (to end)."""
     identities = list(request.user.identities.order_by("provider"))
     linked = {identity.provider for identity in identities}
+    sessions = live_sessions(request.user)
+    for session in sessions:
+        session.device = device_label(session.user_agent)  # type: ignore[attr-defined]
     context = {
         "identities": identities,
         "linkable": [p for p in configured_providers() if p.id not in linked],
+        "sessions": sessions,
+        "current_sid": session_sid(request),
     }
     return render(request, "accounts/home.html", context)
 

@@ -40,6 +40,9 @@ class SecurityEvent(models.Model):
         PASSWORD_RESET = "password_reset", _("Password reset")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
         SESSIONS_ENDED = "sessions_ended", _("Sessions ended")
+        ACCOUNT_DELETED = "account_deleted", _("Account deleted")
+        LOGOUT_UNDELIVERED = "logout_undelivered", _("Logout not delivered to a client")
+        UNLINK_UNDELIVERED = "unlink_undelivered", _("Provider unlink not delivered")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     kind = models.CharField(max_length=32, choices=Kind.choices)
@@ -57,6 +60,9 @@ class SecurityEvent(models.Model):
         help_text="The operator who did it, when an operator did.",
     )
     client = models.ForeignKey("oauth.Client", null=True, blank=True, on_delete=models.SET_NULL)
+    # For the events of an account since deleted: the same stand-in for all of them, which
+    # tells them apart from others' without saying whose they were.
+    pseudonym = models.CharField(max_length=32, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     detail = models.JSONField(default=dict, blank=True)

@@ -189,4 +189,6 @@ class FakeProviders:
             "KAKAO_PROFILE_URL": f"{kakao}/v2/user/me",
             "KAKAO_JWKS_URL": f"{kakao}/.well-known/jwks.json",
             "KAKAO_ISSUER": kakao,
+            "KAKAO_ADMIN_KEY": self.kakao.admin_key,
+            "KAKAO_UNLINK_URL": f"{kakao}/v1/user/unlink",
         }

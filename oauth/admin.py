@@ -52,6 +52,7 @@ class ClientAdmin(NulRefused[Client]):
             _("Redirects and scopes"),
             {"fields": ["redirect_uris", "allowed_origins", "allowed_scopes", "grant_types"]},
         ),
+        (_("Logout"), {"fields": ["post_logout_redirect_uris", "backchannel_logout_uri"]}),
         (_("Trust"), {"fields": ["first_party", "introspect_any_token"]}),
         (_("Token lifetimes"), {"fields": ["access_token_lifetime", "refresh_token_lifetime"]}),
         (_("Shown to people"), {"fields": ["logo_uri", "homepage_uri", "created_at"]}),

@@ -23,7 +23,9 @@ from .redirect_uris import (
     is_loopback,
     origin_of,
     redirect_uri_matches,
+    validate_backchannel_logout_uri,
     validate_origins,
+    validate_post_logout_redirect_uris,
     validate_redirect_uris,
 )
 from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string
@@ -100,6 +102,15 @@ class Client(models.Model):
         help_text="Public clients in browsers: origins that may call the token, revocation and "
         "userinfo endpoints (CORS), besides those of the redirect URIs.",
     )
+    # OpenID Connect RP-Initiated Logout §3 (exact match) and Back-Channel Logout §2.2.
+    post_logout_redirect_uris = models.JSONField(
+        default=list, blank=True, validators=[validate_post_logout_redirect_uris],
+        help_text="Where the app may send people back to after signing them out here.",
+    )  # fmt: skip
+    backchannel_logout_uri = models.URLField(
+        blank=True, validators=[validate_backchannel_logout_uri],
+        help_text="Where logout tokens are POSTed when a session the app got tokens in ends.",
+    )  # fmt: skip
     logo_uri = models.URLField(blank=True, help_text="Shown to people on the consent page.")
     homepage_uri = models.URLField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -201,6 +212,9 @@ class Grant(models.Model):
     client = models.ForeignKey(Client, on_delete=models.CASCADE)
     scope = models.TextField()
     auth_time = models.DateTimeField(help_text="When the person signed in to authorize it.")
+    # The sign-in session it was issued in (the id_token's `sid`): ending that session tells
+    # the client (back-channel logout).
+    sid = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(help_text="The absolute end of the grant's refresh tokens.")
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -214,6 +228,10 @@ class Grant(models.Model):
     )
 
     objects = GrantQuerySet.as_manager()
+
+    class Meta:
+        # The grants issued in a session, when it ends (models.Index: no LIKE-pattern index).
+        indexes = [models.Index(fields=["sid"], name="grant_sid")]
 
     def __str__(self) -> str:
         return f"{self.client} for {self.user}"
@@ -245,6 +263,7 @@ class AuthorizationCode(models.Model):
     code_challenge = models.CharField(max_length=128, blank=True)
     code_challenge_method = models.CharField(max_length=10, blank=True)
     auth_time = models.DateTimeField()
+    sid = models.CharField(max_length=64, blank=True, help_text="The sign-in session's id.")
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(db_index=True)
 
@@ -357,35 +376,9 @@ class Consent(models.Model):
         return set(scope_list(scope)) <= set(scope_list(self.scope))
 
 
-class SigningKey(models.Model):
-    """A key that signs access tokens and id_tokens.
+# Kept in modules of their own (this one would outgrow its length), registered with this app
+# by being imported here.
+from .key_models import SigningKey  # noqa: E402
+from .logout_models import LogoutDelivery  # noqa: E402
 
-    `next` keys are published ahead of use, the `active` one signs, and a `retired` one stays
-    published until every token it signed has expired.
-    """
-
-    class State(models.TextChoices):
-        NEXT = "next", _("Next")
-        ACTIVE = "active", _("Active")
-        RETIRED = "retired", _("Retired")
-
-    kid = models.CharField(max_length=64, unique=True)
-    algorithm = models.CharField(max_length=10)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.NEXT)
-    private_key_encrypted = models.TextField(editable=False)
-    public_jwk = models.JSONField(editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    activated_at = models.DateTimeField(null=True, blank=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["algorithm"],
-                condition=models.Q(state="active"),
-                name="signing_key_one_active_per_algorithm",
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.algorithm} {self.kid} ({self.state})"
+__all__ = ["LogoutDelivery", "SigningKey"]

@@ -67,6 +67,7 @@ def code_create(
     code_challenge: str,
     code_challenge_method: str,
     auth_time: int,
+    sid: str = "",
 ) -> AuthorizationCode:
     now = timezone.now()
     return insert(
@@ -80,6 +81,7 @@ def code_create(
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
             auth_time=datetime.fromtimestamp(auth_time, tz=UTC),
+            sid=sid,
             created_at=now,
             expires_at=now + timedelta(seconds=settings.AUTHORIZATION_CODE_LIFETIME),
         )
@@ -114,6 +116,7 @@ def code_exchange(
         client_id=code.client_id,
         scope=code.scope,
         auth_time=code.auth_time,
+        sid=code.sid,
         created_at=now,
         expires_at=now + timedelta(seconds=settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME),
         authorization_code=code,

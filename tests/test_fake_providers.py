@@ -891,6 +891,7 @@ def test_settings(fakes: FakeProviders) -> None:
         "NAVER_PROFILE_URL",
         "KAKAO_CLIENT_ID", "KAKAO_CLIENT_SECRET", "KAKAO_SCOPES", "KAKAO_AUTHORIZE_URL",
         "KAKAO_TOKEN_URL", "KAKAO_PROFILE_URL", "KAKAO_JWKS_URL", "KAKAO_ISSUER",
+        "KAKAO_ADMIN_KEY", "KAKAO_UNLINK_URL",
     }  # fmt: skip
     assert fakes.url.startswith("http://127.0.0.1:")
     assert settings["GOOGLE_ISSUER"] == f"{fakes.url}/google"
@@ -907,7 +908,7 @@ def test_fakeproviders_command_env() -> None:
     pairs = dict(word.split("=", 1) for word in out.getvalue().split())
     assert pairs["GOOGLE_ISSUER"] == "http://127.0.0.1:8123/google"
     assert pairs["KAKAO_SCOPES"] == "openid,profile_nickname,profile_image,account_email"
-    assert len(pairs) == 20
+    assert len(pairs) == 22
 
 
 def test_fakeproviders_command_only_with_debug_on() -> None:
