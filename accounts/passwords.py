@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse_lazy
 
 from events.recording import Kind, event_record
@@ -74,11 +74,6 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
-
-    def dispatch(self, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        response = super().dispatch(*args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"  # the URL holds the token until it is used
-        return response
 
     def form_valid(self, form: Any) -> HttpResponse:
         """The new password replaces the old one, which ends every session signed in with it

@@ -30,6 +30,7 @@ from .clients import active_client
 from .models import Client
 
 LONGEST_VALUE = 4000
+PARAMETERS = ("id_token_hint", "client_id", "post_logout_redirect_uri", "state", "ui_locales")
 
 
 @dataclass
@@ -45,9 +46,9 @@ def end_session(request: HttpRequest) -> HttpResponse:
     params = request.POST if request.method == "POST" else request.GET
     try:
         logout_request = logout_request_parse(params)
+        speak_ui_locales(request, _value(params, "ui_locales"))
     except OAuth2Error as error:
         return error_page(request, error)
-    speak_ui_locales(request, _value(params, "ui_locales"))
     user = request.user
     if not user.is_authenticated:
         return _done(request, logout_request)
@@ -63,6 +64,7 @@ def end_session_confirmed(request: HttpRequest) -> HttpResponse:
     address is checked against the client's registration again: a form can be forged."""
     try:
         logout_request = logout_request_parse(request.POST)
+        speak_ui_locales(request, _value(request.POST, "ui_locales"))
     except OAuth2Error as error:
         return error_page(request, error)
     if request.POST.get("decision") == "stay":
@@ -75,7 +77,9 @@ def logout_request_parse(params: QueryDict) -> LogoutRequest:
     """§2, §3: the client (named, or the hint's audience), the hint, the return address."""
     for name in params:
         if len(params.getlist(name)) > 1:
-            raise InvalidRequestError(f"{name} was sent more than once.")
+            raise InvalidRequestError("A parameter was sent more than once.")
+    for name in PARAMETERS:
+        _value(params, name)  # each one readable, or the request is refused here
     hint, client_id = _value(params, "id_token_hint"), _value(params, "client_id")
     claims = hinted_claims(hint) if hint else None
     audiences: list[str] = []
@@ -125,9 +129,7 @@ def _confirmation_page(
     request: HttpRequest, logout_request: LogoutRequest, params: QueryDict
 ) -> HttpResponse:
     carried: dict[str, Any] = {
-        name: _value(params, name)
-        for name in ("client_id", "post_logout_redirect_uri", "state", "ui_locales")
-        if _value(params, name)
+        name: _value(params, name) for name in PARAMETERS[1:] if _value(params, name)
     }
     if logout_request.client is not None:
         carried["client_id"] = logout_request.client.client_id
