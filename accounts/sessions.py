@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from importlib import import_module
 from typing import Any
 
@@ -31,6 +32,7 @@ from .models import SignInSession, User
 
 SEEN_SESSION_KEY = "sid_seen"
 SEEN_INTERVAL = 300  # seconds
+ENDED_KEPT = timedelta(days=30)
 
 
 def session_start(request: HttpRequest, user: User, *, method: str) -> str:
@@ -85,6 +87,13 @@ def session_key_changed(request: HttpRequest) -> None:
     sid = session_sid(request)
     if sid and request.session.session_key:
         SignInSession.objects.filter(sid=sid).update(session_key=request.session.session_key)
+
+
+def sessions_clear(*, now: datetime | None = None) -> int:
+    """Forget sessions that ended more than ENDED_KEPT ago."""
+    before = (now or timezone.now()) - ENDED_KEPT
+    deleted, _ = SignInSession.objects.filter(ended_at__lt=before).delete()
+    return deleted
 
 
 def live_sessions(user: User) -> list[SignInSession]:

@@ -25,6 +25,7 @@ LONGEST_WAIT = 3600
 ATTEMPTS = 12  # about four hours of trying
 LEASE = 120  # seconds a claimed row is left to its worker
 BATCH = 20
+KEPT = timedelta(days=30)  # how long delivered and given-up rows stay, for operators to look
 
 
 class OutboxRow(models.Model):
@@ -91,6 +92,14 @@ def outbox_run(
             )
             delivered += 1
     return delivered
+
+
+def outbox_clear(model: type[Row], *, now: datetime | None = None) -> int:
+    """Delete the rows done with (delivered or given up) more than KEPT ago."""
+    before = (now or timezone.now()) - KEPT
+    done = models.Q(delivered_at__lt=before) | models.Q(given_up_at__lt=before)
+    deleted, _ = model._default_manager.filter(done).delete()
+    return deleted
 
 
 def _failed(model: type[Row], row: Row, error: str, given_up: Callable[[Row], None]) -> None:

@@ -212,3 +212,22 @@ def test_the_person_is_signed_out_whatever_the_clients_do(
 
     assert response.status_code == HTTPStatus.FOUND
     assert signed_in.get("/accounts/").status_code == HTTPStatus.FOUND
+
+
+def test_the_worker_forgets_what_is_long_done(
+    signed_in: HttpClient, app: RegisteredClient, receiver: Receiver,
+    exchange: Callable[..., dict[str, Any]],
+) -> None:  # fmt: skip
+    from accounts.models import SignInSession
+
+    exchange(app)
+    signed_in.post("/accounts/logout/")
+    call_command("logoutworker", "--once")
+    assert LogoutDelivery.objects.get().delivered_at is not None
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=29)):
+        call_command("logoutworker", "--once")
+    assert LogoutDelivery.objects.exists() and SignInSession.objects.exists()
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=31)):
+        call_command("logoutworker", "--once")
+    assert not LogoutDelivery.objects.exists() and not SignInSession.objects.exists()

@@ -1,6 +1,7 @@
 """`manage.py logoutworker`: delivers what must reach others after a person's session or account
 ends (back-channel logout tokens, Kakao unlinks), retrying with growing waits; runs beside the
-server (`make run` starts it; production: docs/operating.md)."""
+server (`make run` starts it; production: docs/operating.md). Once an hour it also forgets what
+is long done: deliveries and sessions that ended more than 30 days ago."""
 
 from __future__ import annotations
 
@@ -11,8 +12,20 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 
+from accounts.models import ProviderUnlink
+from accounts.sessions import sessions_clear
 from accounts.unlinks import provider_unlinks_run
+from infra.outbox import outbox_clear
 from oauth.backchannel import logout_deliveries_run
+from oauth.models import LogoutDelivery
+
+CLEAR_INTERVAL = 3600  # seconds
+
+
+def clear() -> None:
+    outbox_clear(LogoutDelivery)
+    outbox_clear(ProviderUnlink)
+    sessions_clear()
 
 
 class Command(BaseCommand):
@@ -24,6 +37,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, once: bool = False, interval: float = 1.0, **options: Any) -> None:
         stopping = False
+        cleared: float | None = None  # clear on the first pass, then hourly
 
         def stop(*_: Any) -> None:
             nonlocal stopping
@@ -35,6 +49,9 @@ class Command(BaseCommand):
             try:
                 logout_deliveries_run()
                 provider_unlinks_run()
+                if cleared is None or time.monotonic() - cleared > CLEAR_INTERVAL:
+                    clear()
+                    cleared = time.monotonic()
             except DatabaseError as error:  # the database away for a moment: try again later
                 self.stderr.write(f"logoutworker: {error}")
             if once:
