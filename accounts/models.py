@@ -13,6 +13,8 @@ from django.db.models.base import ModelBase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from infra.outbox import OutboxRow
+
 from .emails import email_canonical
 
 
@@ -173,3 +175,39 @@ class UnlinkNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.uid} unlinked at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SignInSession(models.Model):
+    """A sign-in session as the server knows it: the person can list and end it, and once ended
+    it is over everywhere. `sid` names it to apps (the id_token's `sid`); the Django session key
+    that carries it is a secret and is kept only to end that session."""
+
+    sid = models.CharField(max_length=64)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_sessions")
+    session_key = models.CharField(max_length=40, blank=True)
+    method = models.CharField(max_length=16, blank=True, help_text="password, or a provider")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sid"], name="sign_in_session_sid_unique")]
+
+    def __str__(self) -> str:
+        return f"session {self.sid[:8]}… of {self.user_id}"
+
+
+class ProviderUnlink(OutboxRow):
+    """A provider to be told that a withdrawn person's account here is gone (Kakao's unlink
+    API), sent by the worker (infra/outbox.py). The uid is all that is kept of the person."""
+
+    provider = models.CharField(max_length=16, choices=SocialIdentity.Provider.choices)
+    uid = models.CharField(max_length=255)
+
+    class Meta(OutboxRow.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"unlink {self.provider} {self.uid}"

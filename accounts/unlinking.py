@@ -65,7 +65,7 @@ def _settle(notice_id: int, origin: Origin) -> None:
             identity.delete()
             others = SocialIdentity.objects.filter(user=user).exists()
             if not others and not user.has_usable_password():
-                grants_ended = connected_apps_end_all(user=user, origin=origin)
+                grants_ended = connected_apps_end_all(user=user, origin=origin, forget_consent=True)
         notice.settled_at = timezone.now()
         notice.save(update_fields=["settled_at"])
         event_record(

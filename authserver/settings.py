@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.SessionSeen",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "authserver.middleware.SharedCacheOutage",
@@ -180,6 +181,10 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Anyone may create a password account at /accounts/signup/ unless this is off.
+SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
+# Password reset links work for an hour (and once: a new password voids them).
+PASSWORD_RESET_TIMEOUT = 3600
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -286,6 +291,12 @@ RATE_LIMITS = {
     "registration_address": env_rate("RATE_LIMIT_REGISTRATION_ADDRESS", "60/60"),
     # Nonces handed to our native apps for their SDK sign-ins (oauth/native.py), per address.
     "native_nonce_address": env_rate("RATE_LIMIT_NATIVE_NONCE_ADDRESS", "60/600"),
+    # Mail sent for people: sign-ups per address, verification links again per account,
+    # password resets per address and per email (a flood of mail to one person is harassment).
+    "signup_address": env_rate("RATE_LIMIT_SIGNUP_ADDRESS", "10/3600"),
+    "verification_resend": env_rate("RATE_LIMIT_VERIFICATION_RESEND", "3/3600"),
+    "password_reset_address": env_rate("RATE_LIMIT_PASSWORD_RESET_ADDRESS", "10/3600"),
+    "password_reset_email": env_rate("RATE_LIMIT_PASSWORD_RESET_EMAIL", "3/3600"),
 }
 # The developer console (developers/): apps one person may own, testers of an app in development.
 DEVELOPER_MAX_APPS = env_int("DEVELOPER_MAX_APPS", 10)
@@ -334,8 +345,31 @@ KAKAO_ADMIN_KEY = env_str("KAKAO_ADMIN_KEY")
 KAKAO_TOKEN_INFO_URL = env_str(
     "KAKAO_TOKEN_INFO_URL", "https://kapi.kakao.com/v1/user/access_token_info"
 )
+# Kakao's unlink API, told (with the admin key) when a person withdraws.
+KAKAO_UNLINK_URL = env_str("KAKAO_UNLINK_URL", "https://kapi.kakao.com/v1/user/unlink")
 # Seconds to wait for a provider before giving up (at most 10: a worker thread waits meanwhile).
 UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
+
+# Mail (sign-up, verification, password reset), by Django's own setting names. Development
+# prints it to the console; production refuses to start without a server to send it through.
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    raise ImproperlyConfigured(
+        "EMAIL_HOST is not set. Refusing to start with DEBUG off and no mail server: sign-up "
+        "and password reset send mail. Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, "
+        "EMAIL_HOST_PASSWORD, EMAIL_USE_TLS as it needs), or set DEBUG=true for development."
+    )
+EMAIL_PORT = env_int("EMAIL_PORT", 25, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"noreply@{urlsplit(ISSUER).hostname}")
+# Seconds to wait for the mail server (at most 30: the person waits meanwhile).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, maximum=30)
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 

@@ -35,6 +35,15 @@ class SecurityEvent(models.Model):
         IDENTITY_UNLINKED = "identity_unlinked", _("Provider account unlinked")
         RATE_LIMITED = "rate_limited", _("Rate limit reached")
         UNLINK_REFUSED = "unlink_refused", _("Unlink notice refused")
+        SIGNED_UP = "signed_up", _("Signed up")
+        EMAIL_VERIFIED = "email_verified", _("Email address verified")
+        EMAIL_CHANGED = "email_changed", _("Email address changed")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        SESSIONS_ENDED = "sessions_ended", _("Sessions ended")
+        ACCOUNT_DELETED = "account_deleted", _("Account deleted")
+        LOGOUT_UNDELIVERED = "logout_undelivered", _("Logout not delivered to a client")
+        UNLINK_UNDELIVERED = "unlink_undelivered", _("Provider unlink not delivered")
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
@@ -59,6 +68,9 @@ class SecurityEvent(models.Model):
     client = models.ForeignKey(
         "oauth.Client", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("client")
     )
+    # For the events of an account since deleted: the same stand-in for all of them, which
+    # tells them apart from others' without saying whose they were.
+    pseudonym = models.CharField(_("pseudonym"), max_length=32, blank=True)
     ip_address = models.GenericIPAddressField(_("ip address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)

@@ -73,12 +73,13 @@ class FakeKakao(FakeProvider):
     access_ttl = 21599
     refresh_ttl = 5183999
     app_id = 1234
+    admin_key = "fake-kakao-admin-key"
     routes = {
         "/oauth/authorize": Route(("GET", "POST"), "authorize", False),
         "/oauth/token": Route(("POST",), "token", True),
         "/v2/user/me": Route(("GET", "POST"), "me", True),
         "/v1/user/logout": Route(("POST",), "logout", True),
-        "/v1/user/unlink": Route(("POST",), "logout", True),
+        "/v1/user/unlink": Route(("POST",), "unlink", True),
         "/v1/user/access_token_info": Route(("GET",), "token_info", True),
         "/.well-known/openid-configuration": Route(("GET",), "discovery", False),
         "/.well-known/jwks.json": Route(("GET",), "certs", True),
@@ -91,7 +92,6 @@ class FakeKakao(FakeProvider):
 
     refresh_rotates: bool
     native_app_key: str
-    admin_key: str
 
     def reset(self) -> None:
         with self._lock:
@@ -275,6 +275,22 @@ class FakeKakao(FakeProvider):
         """Logout and unlink: both expire the user's tokens and answer the user's id."""
         if self.live_access(request.bearer()) is None:
             return self.unauthorized()
+        self.revoke_all()
+        return json_reply(200, {"id": self.user.get("id")})
+
+    def unlink(self, request: Incoming) -> Reply:
+        """With the user's token, as logout; with the app's admin key (`KakaoAK`), the user
+        named by `target_id_type=user_id` and `target_id`, whose id it answers."""
+        scheme, _, key = (request.authorization or "").strip().partition(" ")
+        if scheme != "KakaoAK":
+            return self.logout(request)
+        if not secrets.compare_digest(key.strip().encode(), self.admin_key.encode()):
+            return json_reply(401, {"msg": "wrong appKey(KakaoAK) type", "code": -401})
+        form = request.form
+        if form.get("target_id_type") != "user_id" or not form.get("target_id", "").isdigit():
+            return json_reply(400, {"msg": "target_id_type or target_id is invalid", "code": -2})
+        if form["target_id"] != str(self.user.get("id")):
+            return json_reply(400, {"msg": "NotRegisteredUserException", "code": -101})
         self.revoke_all()
         return json_reply(200, {"id": self.user.get("id")})
 

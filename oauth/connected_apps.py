@@ -72,10 +72,17 @@ def connected_app_disconnect(
     return client
 
 
-def connected_apps_end_all(*, user: Person, origin: Origin = NOWHERE) -> int:
-    """Cut every app off, for a person who has lost every way to sign in: all grants and codes
-    end at once and all consents go. Returns how many grants were live."""
+def connected_apps_end_all(
+    *, user: Person, origin: Origin = NOWHERE, forget_consent: bool = False
+) -> int:
+    """Every app's grants and codes for `user` end at once (their refresh-token families stop
+    working): after a password reset, when the account is deleted, and, with `forget_consent`,
+    for a person who has lost every way to sign in. Returns how many grants were live."""
     ended = grants_end(user_id=user.pk)
-    Consent.objects.filter(user_id=user.pk).delete()
-    event_record(Kind.GRANTS_REVOKED, origin=origin, user_id=user.pk, grants=ended, all_apps=True)
+    if forget_consent:
+        Consent.objects.filter(user_id=user.pk).delete()
+    if ended or forget_consent:
+        event_record(
+            Kind.GRANTS_REVOKED, origin=origin, user_id=user.pk, grants=ended, all_apps=True
+        )
     return ended

@@ -59,6 +59,7 @@ def server_metadata(*, openid: bool) -> dict[str, Any]:
                 "auth_time",
                 "nonce",
                 "at_hash",
+                "sid",
                 "name",
                 "preferred_username",
                 "given_name",
@@ -72,5 +73,9 @@ def server_metadata(*, openid: bool) -> dict[str, Any]:
             claims_parameter_supported=False,
             request_parameter_supported=False,
             request_uri_parameter_supported=False,
+            # OpenID Connect RP-Initiated Logout 1.0 and Back-Channel Logout 1.0
+            end_session_endpoint=url("oauth:logout"),
+            backchannel_logout_supported=True,
+            backchannel_logout_session_supported=True,
         )
     return metadata

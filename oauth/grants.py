@@ -103,6 +103,7 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge") or "",
             code_challenge_method=data.get("code_challenge_method") or "",
             auth_time=request.auth_time,
+            sid=getattr(request, "sid", ""),
         )
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
@@ -273,6 +274,14 @@ class OpenIDConnect(IdTokens, OpenIDCode):
         """Nonces are not refused for having been seen: replay protection is the client's check
         of the nonce in its id_token (OIDC Core §3.1.3.7), and a refusal would break retries."""
         return False
+
+    def get_authorization_code_claims(self, authorization_code: Any) -> dict[str, Any]:
+        """With the session the person signed in to (`sid`, OIDC Back-Channel Logout §2.1),
+        which a logout token names later."""
+        claims: dict[str, Any] = super().get_authorization_code_claims(authorization_code)
+        if authorization_code.sid:
+            claims["sid"] = authorization_code.sid
+        return claims
 
 
 class ExchangeIdToken(IdTokens, OpenIDToken):
