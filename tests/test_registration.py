@@ -151,6 +151,8 @@ def test_public_clients_register_by_rfc_8252(
     "uris",
     [
         ["http://registered.example/cb"],
+        ["http://localhost:8080/cb"],  # plain http: native apps on loopback only
+        ["http://127.0.0.1:8080/cb"],  # a confidential client is no native app
         ["https://registered.example/cb#fragment"],
         ["https://user:pass@registered.example/cb"],
         ["javascript:alert(1)"],
