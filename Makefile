@@ -27,14 +27,18 @@ run: $(VENV)/.installed
 ifeq ($(filter $(shell echo '$(DEMO_CLIENT)' | tr A-Z a-z),0 false no off),)
 	$(PY) manage.py setupdemo --port $(PORT)
 endif
+	@# Beside the server, the worker that delivers back-channel logout tokens and provider
+	@# unlinks (manage.py logoutworker); with FAKES=1, local fakes of Google, Naver and Kakao.
 ifdef FAKES
-	@# Local fakes of Google, Naver and Kakao beside the server (make run FAKES=1).
 	@$(PY) manage.py fakeproviders --port $(FAKES_PORT) --quiet & fakes=$$!; \
-	  trap 'kill $$fakes 2>/dev/null' EXIT INT TERM; \
-	  env $$($(PY) manage.py fakeproviders --env --port $(FAKES_PORT)) \
-	    $(PY) manage.py runserver 127.0.0.1:$(PORT)
+	  fakes_env="$$($(PY) manage.py fakeproviders --env --port $(FAKES_PORT))"; \
+	  env $$fakes_env $(PY) manage.py logoutworker & worker=$$!; \
+	  trap 'kill $$fakes $$worker 2>/dev/null' EXIT INT TERM; \
+	  env $$fakes_env $(PY) manage.py runserver 127.0.0.1:$(PORT)
 else
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@$(PY) manage.py logoutworker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:$(PORT)
 endif
 
 test: $(VENV)/.installed-dev chromium

@@ -12,6 +12,7 @@ file from the directory it starts in, or with `--config gunicorn.conf.py`.
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -25,10 +26,11 @@ if MADE_HERE:
 
 
 def on_starting(server: Any) -> None:
-    """Start counting from zero: a directory left by an earlier run is emptied."""
+    """Start counting from zero: the counts an earlier run left (its *.db files) go."""
     directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(directory, ignore_errors=True)
     os.makedirs(directory, exist_ok=True)
+    for left in glob.glob(os.path.join(directory, "*.db")):
+        os.remove(left)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -13,20 +13,24 @@ from django.db.models.base import ModelBase
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from infra.outbox import OutboxRow
+
 from .emails import email_canonical
 
 
 class User(AbstractUser):
     """A person. The random UUID is the OpenID Connect `sub`: stable, and reveals no count."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
     # A whole name as written, where it cannot be split into given and family names (Naver and
     # Kakao give one string; 홍길동 has no space to split at).
     name = models.CharField(
         _("name"), max_length=255, blank=True, help_text=_("The whole name, as it is written.")
     )
     email_verified = models.BooleanField(
-        default=False, help_text="Whether this server has confirmed that the email is theirs."
+        _("email verified"),
+        default=False,
+        help_text=_("Whether this server has confirmed that the email is theirs."),
     )
     picture = models.URLField(
         _("picture"),
@@ -40,10 +44,16 @@ class User(AbstractUser):
     # unique index both keeps it unique and finds it (a partial index is of no use to a
     # prepared statement's generic plan, and the connection prepares them).
     email_canonical = models.CharField(  # noqa: DJ001  (NULL: none, and unique among none)
-        max_length=254, null=True, blank=True, editable=False
+        _("email canonical"),
+        max_length=254,
+        null=True,
+        blank=True,
+        editable=False,
     )
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [
             # Sign-in accepts an email in place of the username, so an email names one account.
             models.UniqueConstraint(fields=["email_canonical"], name="user_email_canonical_unique"),
@@ -125,24 +135,79 @@ class SocialIdentity(models.Model):
         NAVER = "naver", _("Naver")
         KAKAO = "kakao", _("Kakao")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="identities")
-    provider = models.CharField(max_length=16, choices=Provider.choices)
-    uid = models.CharField(max_length=255)
-    email = models.EmailField(blank=True, max_length=254)
-    email_verified = models.BooleanField(
-        default=False, help_text="Whether the provider vouched that the email is theirs."
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="identities", verbose_name=_("user")
     )
-    name = models.CharField(max_length=255, blank=True)
-    picture = models.URLField(max_length=1000, blank=True)
-    first_login_at = models.DateTimeField(default=timezone.now)
-    last_login_at = models.DateTimeField(default=timezone.now)
-    raw_profile = models.JSONField(default=dict, blank=True)
+    provider = models.CharField(_("provider"), max_length=16, choices=Provider.choices)
+    uid = models.CharField(_("uid"), max_length=255)
+    email = models.EmailField(_("email"), blank=True, max_length=254)
+    email_verified = models.BooleanField(
+        _("email verified"),
+        default=False,
+        help_text=_("Whether the provider vouched that the email is theirs."),
+    )
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    picture = models.URLField(_("picture"), max_length=1000, blank=True)
+    first_login_at = models.DateTimeField(_("first login at"), default=timezone.now)
+    last_login_at = models.DateTimeField(_("last login at"), default=timezone.now)
+    raw_profile = models.JSONField(_("raw profile"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("social identity")
+        verbose_name_plural = _("social identities")
         constraints = [
             models.UniqueConstraint(fields=["provider", "uid"], name="identity_provider_uid_unique")
         ]
-        verbose_name_plural = "social identities"
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()} {self.uid}"
+
+
+class UnlinkNotice(models.Model):
+    """A provider telling us that a person unlinked our service, kept from the moment it
+    arrives: settled once the link is gone (accounts/unlinking.py), retried until then."""
+
+    provider = models.CharField(max_length=16, choices=SocialIdentity.Provider.choices)
+    uid = models.CharField(max_length=255)
+    reason = models.CharField(max_length=64, blank=True, help_text="Kakao's referrer_type.")
+    received_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.uid} unlinked at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SignInSession(models.Model):
+    """A sign-in session as the server knows it: the person can list and end it, and once ended
+    it is over everywhere. `sid` names it to apps (the id_token's `sid`); the Django session key
+    that carries it is a secret and is kept only to end that session."""
+
+    sid = models.CharField(max_length=64)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_sessions")
+    session_key = models.CharField(max_length=40, blank=True)
+    method = models.CharField(max_length=16, blank=True, help_text="password, or a provider")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sid"], name="sign_in_session_sid_unique")]
+
+    def __str__(self) -> str:
+        return f"session {self.sid[:8]}… of {self.user_id}"
+
+
+class ProviderUnlink(OutboxRow):
+    """A provider to be told that a withdrawn person's account here is gone (Kakao's unlink
+    API), sent by the worker (infra/outbox.py). The uid is all that is kept of the person."""
+
+    provider = models.CharField(max_length=16, choices=SocialIdentity.Provider.choices)
+    uid = models.CharField(max_length=255)
+
+    class Meta(OutboxRow.Meta):
+        pass
+
+    def __str__(self) -> str:
+        return f"unlink {self.provider} {self.uid}"

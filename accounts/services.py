@@ -146,7 +146,13 @@ def _user_create(profile: Profile) -> User:
 
 
 def _free_username(profile: Profile) -> str:
-    stem = re.sub(r"[^\w.@+-]", "", profile.email.split("@")[0])[:100] or profile.provider
+    return username_free(profile.email.split("@")[0], fallback=profile.provider)
+
+
+def username_free(wanted: str, *, fallback: str = "user") -> str:
+    """A username no account has, made of what `wanted` holds that a username may (a number
+    added when another account has it already)."""
+    stem = re.sub(r"[^\w.@+-]", "", wanted)[:100] or fallback
     candidate, suffix = stem, 1
     while User.objects.filter(username__iexact=candidate).exists():
         suffix += 1

@@ -19,6 +19,7 @@ from oauth.sign_in import sign_in_record
 
 from .backends import user_for_login
 from .models import User
+from .sessions import session_start
 
 BACKEND = "accounts.backends.UsernameOrEmailBackend"
 
@@ -47,7 +48,8 @@ def record_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwarg
         # A new session key for every sign-in, the same person's again included (Django keeps
         # the key then): nothing holds on to the session as it was before.
         request.session.cycle_key()
-        sign_in_record(request, credentials_presented=credentials_presented)
+        sid = session_start(request, user, method=method)
+        sign_in_record(request, credentials_presented=credentials_presented, sid=sid)
     event_record(Kind.SIGN_IN, origin=Origin.of(request), user_id=user.pk, method=method)
     metrics.sign_ins.labels(method, "success").inc()
 

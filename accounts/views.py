@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -16,13 +17,14 @@ from infra.languages import speak_ui_locales
 from infra.origin import Origin
 from infra.ratelimit import address_subject
 from oauth.connected_apps import connected_app_disconnect, connected_apps
-from oauth.sign_in import demands_fresh_sign_in, requested_ui_locales
+from oauth.sign_in import demands_fresh_sign_in, requested_ui_locales, session_sid
 
 from .backends import user_for_login
 from .emails import email_canonical
 from .forms import LoginForm
 from .models import User
 from .providers import configured_providers
+from .sessions import device_label, live_sessions
 from .throttling import attempt_count, attempt_succeeded, device_remember
 
 
@@ -43,7 +45,8 @@ class LoginView(auth_views.LoginView):
         """Only providers that can ask for credentials again, when that is what is asked."""
         fresh = demands_fresh_sign_in(self.get_redirect_url())
         providers = [p for p in configured_providers() if p.can_reauthenticate() or not fresh]
-        return {**super().get_context_data(**kwargs), "providers": providers}
+        context = super().get_context_data(**kwargs)
+        return {**context, "providers": providers, "signup_enabled": settings.SIGNUP_ENABLED}
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         speak_ui_locales(request, requested_ui_locales(self.get_redirect_url()))
@@ -113,12 +116,18 @@ class SignedInRequest(HttpRequest):
 
 @login_required
 def home(request: SignedInRequest) -> HttpResponse:
-    """The person's account: their linked provider accounts, to link more or unlink."""
+    """The person's account: their email and password, linked provider accounts (to link more
+    or unlink), and the sessions they are signed in to (to end)."""
     identities = list(request.user.identities.order_by("provider"))
     linked = {identity.provider for identity in identities}
+    sessions = live_sessions(request.user)
+    for session in sessions:
+        session.device = device_label(session.user_agent)  # type: ignore[attr-defined]
     context = {
         "identities": identities,
         "linkable": [p for p in configured_providers() if p.id not in linked],
+        "sessions": sessions,
+        "current_sid": session_sid(request),
     }
     return render(request, "accounts/home.html", context)
 

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -63,7 +64,8 @@ class SharedCacheOutage:
                 status=503,
             )
         else:
-            response = HttpResponse(description, content_type="text/plain", status=503)
+            # Drawn without the request: the session and context processors need the cache.
+            response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = self.RETRY_AFTER
         response["Cache-Control"] = "no-store"
         return response

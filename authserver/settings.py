@@ -49,8 +49,8 @@ if not SECRET_KEY:
     SECRET_KEY = development_secret_key(BASE_DIR / ".secret_key")
 
 ISSUER = issuer_from_env(DEBUG)
-# How pages name this server to people ("not reviewed by ..."): by default the issuer's host.
-SERVER_DISPLAY_NAME = env_str("SERVER_DISPLAY_NAME", urlsplit(ISSUER).hostname or ISSUER)
+# How pages name this server to people ("not reviewed by ...") and the admin's header and title.
+SERVER_NAME = env_str("SERVER_NAME", urlsplit(ISSUER).hostname or "Authorization server")
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS",
@@ -66,7 +66,7 @@ if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "authserver.apps.OperatorsAdminConfig",  # django.contrib.admin, with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.sessions.SessionSeen",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "authserver.middleware.SharedCacheOutage",
@@ -180,6 +181,10 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
+# Anyone may create a password account at /accounts/signup/ unless this is off.
+SIGNUP_ENABLED = env_bool("SIGNUP_ENABLED", True)
+# Password reset links work for an hour (and once: a new password voids them).
+PASSWORD_RESET_TIMEOUT = 3600
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -286,6 +291,12 @@ RATE_LIMITS = {
     "registration_address": env_rate("RATE_LIMIT_REGISTRATION_ADDRESS", "60/60"),
     # Nonces handed to our native apps for their SDK sign-ins (oauth/native.py), per address.
     "native_nonce_address": env_rate("RATE_LIMIT_NATIVE_NONCE_ADDRESS", "60/600"),
+    # Mail sent for people: sign-ups per address, verification links again per account,
+    # password resets per address and per email (a flood of mail to one person is harassment).
+    "signup_address": env_rate("RATE_LIMIT_SIGNUP_ADDRESS", "10/3600"),
+    "verification_resend": env_rate("RATE_LIMIT_VERIFICATION_RESEND", "3/3600"),
+    "password_reset_address": env_rate("RATE_LIMIT_PASSWORD_RESET_ADDRESS", "10/3600"),
+    "password_reset_email": env_rate("RATE_LIMIT_PASSWORD_RESET_EMAIL", "3/3600"),
 }
 # The developer console (developers/): apps one person may own, testers of an app in development.
 DEVELOPER_MAX_APPS = env_int("DEVELOPER_MAX_APPS", 10)
@@ -313,6 +324,8 @@ NAVER_CLIENT_SECRET = env_str("NAVER_CLIENT_SECRET")
 NAVER_AUTHORIZE_URL = env_str("NAVER_AUTHORIZE_URL", "https://nid.naver.com/oauth2.0/authorize")
 NAVER_TOKEN_URL = env_str("NAVER_TOKEN_URL", "https://nid.naver.com/oauth2.0/token")
 NAVER_PROFILE_URL = env_str("NAVER_PROFILE_URL", "https://openapi.naver.com/v1/nid/me")
+# After rotating the Naver secret, the previous one still verifies unlink notices until unset.
+NAVER_PREVIOUS_CLIENT_SECRET = env_str("NAVER_PREVIOUS_CLIENT_SECRET")
 KAKAO_CLIENT_ID = env_str("KAKAO_CLIENT_ID")
 KAKAO_CLIENT_SECRET = env_str("KAKAO_CLIENT_SECRET")
 KAKAO_SCOPES = env_str("KAKAO_SCOPES", "profile_nickname profile_image account_email")
@@ -327,11 +340,36 @@ KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
 GOOGLE_NATIVE_CLIENT_IDS = env_words("GOOGLE_NATIVE_CLIENT_IDS")
 KAKAO_NATIVE_APP_KEY = env_words("KAKAO_NATIVE_APP_KEY")
 KAKAO_APP_ID = env_str("KAKAO_APP_ID")
+# The primary admin key, which Kakao's unlink webhook presents (accounts/unlink_callbacks.py).
+KAKAO_ADMIN_KEY = env_str("KAKAO_ADMIN_KEY")
 KAKAO_TOKEN_INFO_URL = env_str(
     "KAKAO_TOKEN_INFO_URL", "https://kapi.kakao.com/v1/user/access_token_info"
 )
+# Kakao's unlink API, told (with the admin key) when a person withdraws.
+KAKAO_UNLINK_URL = env_str("KAKAO_UNLINK_URL", "https://kapi.kakao.com/v1/user/unlink")
 # Seconds to wait for a provider before giving up (at most 10: a worker thread waits meanwhile).
 UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
+
+# Mail (sign-up, verification, password reset), by Django's own setting names. Development
+# prints it to the console; production refuses to start without a server to send it through.
+EMAIL_HOST = env_str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    raise ImproperlyConfigured(
+        "EMAIL_HOST is not set. Refusing to start with DEBUG off and no mail server: sign-up "
+        "and password reset send mail. Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, "
+        "EMAIL_HOST_PASSWORD, EMAIL_USE_TLS as it needs), or set DEBUG=true for development."
+    )
+EMAIL_PORT = env_int("EMAIL_PORT", 25, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"noreply@{urlsplit(ISSUER).hostname}")
+# Seconds to wait for the mail server (at most 30: the person waits meanwhile).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, maximum=30)
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "authserver.reporting.SettingsFilter"
 

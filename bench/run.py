@@ -68,6 +68,7 @@ def bench_environment() -> dict[str, str]:
         "DATABASE_URL": database_url,
         "ACCESS_TOKEN_LIFETIME": "3600",
         "DEMO_CLIENT": "false",
+        "EMAIL_HOST": "127.0.0.1",
         "LOG_LEVEL": "WARNING",
         # The limits are counted as always, but set far above what one load generator sends.
         "RATE_LIMIT_TOKEN_CLIENT": "100000000/60",

@@ -25,7 +25,7 @@ class SecurityEventAdmin(ReadOnlyAdmin[SecurityEvent]):
         "created_at",
     ]
     date_hierarchy = "created_at"
-    search_fields = ["user__username", "actor__username", "client__name", "ip_address"]
+    search_fields = ["user__username", "actor__username", "client__name", "ip_address", "pseudonym"]
     list_select_related = ["user", "actor", "client"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:

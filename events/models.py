@@ -34,11 +34,25 @@ class SecurityEvent(models.Model):
         IDENTITY_LINKED = "identity_linked", _("Provider account linked")
         IDENTITY_UNLINKED = "identity_unlinked", _("Provider account unlinked")
         RATE_LIMITED = "rate_limited", _("Rate limit reached")
+        UNLINK_REFUSED = "unlink_refused", _("Unlink notice refused")
+        SIGNED_UP = "signed_up", _("Signed up")
+        EMAIL_VERIFIED = "email_verified", _("Email address verified")
+        EMAIL_CHANGED = "email_changed", _("Email address changed")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        SESSIONS_ENDED = "sessions_ended", _("Sessions ended")
+        ACCOUNT_DELETED = "account_deleted", _("Account deleted")
+        LOGOUT_UNDELIVERED = "logout_undelivered", _("Logout not delivered to a client")
+        UNLINK_UNDELIVERED = "unlink_undelivered", _("Provider unlink not delivered")
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    kind = models.CharField(max_length=32, choices=Kind.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("user"),
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -48,14 +62,22 @@ class SecurityEvent(models.Model):
         related_name="+",
         # No index: operators act rarely, and building one would lock the largest table.
         db_index=False,
-        help_text="The operator who did it, when an operator did.",
+        help_text=_("The operator who did it, when an operator did."),
+        verbose_name=_("actor"),
     )
-    client = models.ForeignKey("oauth.Client", null=True, blank=True, on_delete=models.SET_NULL)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
-    detail = models.JSONField(default=dict, blank=True)
+    client = models.ForeignKey(
+        "oauth.Client", null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("client")
+    )
+    # For the events of an account since deleted: the same stand-in for all of them, which
+    # tells them apart from others' without saying whose they were.
+    pseudonym = models.CharField(_("pseudonym"), max_length=32, blank=True)
+    ip_address = models.GenericIPAddressField(_("ip address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
         db_table = "oauth_securityevent"  # where it was born, inside the oauth app
         ordering = ["-created_at"]
         # For the admin's list by kind, newest first. (A plain index on `kind` would also

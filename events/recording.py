@@ -24,12 +24,15 @@ def event_record(
     user_id: Identifier = None,
     client_id: int | None = None,
     actor_id: Identifier = None,
+    pseudonym: str = "",
     **detail: Any,
 ) -> None:
     """One INSERT. `detail` holds small facts (a username tried, a count), never a secret."""
-    security_event(
+    event = security_event(
         kind, origin=origin, user_id=user_id, client_id=client_id, actor_id=actor_id, **detail
-    ).save(force_insert=True)
+    )
+    event.pseudonym = pseudonym
+    event.save(force_insert=True)
 
 
 def security_event(
@@ -54,6 +57,14 @@ def security_event(
             for key, value in detail.items()
         },
     )
+
+
+def events_pseudonymise(*, user_id: uuid.UUID, pseudonym: str) -> int:
+    """Before an account is deleted: its events keep `pseudonym` in its place (operators can
+    still follow what happened, not to whom), and the events it acted in as an operator lose
+    their actor."""
+    SecurityEvent.objects.filter(actor_id=user_id).update(actor=None)
+    return SecurityEvent.objects.filter(user_id=user_id).update(user=None, pseudonym=pseudonym)
 
 
 @receiver(rate_limited)

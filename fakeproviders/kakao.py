@@ -20,6 +20,7 @@ from .base import (
     redirect,
     same,
 )
+from .notices import send_notice
 
 KAKAO_SCOPES = "openid profile_nickname profile_image account_email"
 KAKAO_CLAIMS = "iss aud sub auth_time exp iat nonce nickname picture email".split()
@@ -72,18 +73,21 @@ class FakeKakao(FakeProvider):
     access_ttl = 21599
     refresh_ttl = 5183999
     app_id = 1234
+    admin_key = "fake-kakao-admin-key"
     routes = {
         "/oauth/authorize": Route(("GET", "POST"), "authorize", False),
         "/oauth/token": Route(("POST",), "token", True),
         "/v2/user/me": Route(("GET", "POST"), "me", True),
         "/v1/user/logout": Route(("POST",), "logout", True),
-        "/v1/user/unlink": Route(("POST",), "logout", True),
+        "/v1/user/unlink": Route(("POST",), "unlink", True),
         "/v1/user/access_token_info": Route(("GET",), "token_info", True),
         "/.well-known/openid-configuration": Route(("GET",), "discovery", False),
         "/.well-known/jwks.json": Route(("GET",), "certs", True),
         "/v1/oidc/userinfo": Route(("GET", "POST"), "oidc_userinfo", True),
         # Not Kakao's: what the Kakao SDK hands a mobile app, for trying native sign-in.
         "/sdk/login": Route(("POST",), "sdk_login_reply", False),
+        # Not Kakao's: makes the fake send its unlink webhook (form `url`, `user_id`).
+        "/test/send-unlink": Route(("POST",), "send_unlink_reply", False),
     }
 
     refresh_rotates: bool
@@ -94,6 +98,7 @@ class FakeKakao(FakeProvider):
             super().reset()
             self.refresh_rotates = False
             self.native_app_key = "fake-kakao-native-app-key"
+            self.admin_key = "fake-kakao-admin-key"
             self._token_apps: dict[str, int] = {}  # access tokens of other apps than app_id
 
     def new_code(self) -> str:
@@ -273,6 +278,22 @@ class FakeKakao(FakeProvider):
         self.revoke_all()
         return json_reply(200, {"id": self.user.get("id")})
 
+    def unlink(self, request: Incoming) -> Reply:
+        """With the user's token, as logout; with the app's admin key (`KakaoAK`), the user
+        named by `target_id_type=user_id` and `target_id`, whose id it answers."""
+        scheme, _, key = (request.authorization or "").strip().partition(" ")
+        if scheme != "KakaoAK":
+            return self.logout(request)
+        if not secrets.compare_digest(key.strip().encode(), self.admin_key.encode()):
+            return json_reply(401, {"msg": "wrong appKey(KakaoAK) type", "code": -401})
+        form = request.form
+        if form.get("target_id_type") != "user_id" or not form.get("target_id", "").isdigit():
+            return json_reply(400, {"msg": "target_id_type or target_id is invalid", "code": -2})
+        if form["target_id"] != str(self.user.get("id")):
+            return json_reply(400, {"msg": "NotRegisteredUserException", "code": -101})
+        self.revoke_all()
+        return json_reply(200, {"id": self.user.get("id")})
+
     def token_info(self, request: Incoming) -> Reply:
         issued = self.live_access(request.bearer())
         if issued is None:
@@ -335,3 +356,22 @@ class FakeKakao(FakeProvider):
                 account.get("is_email_valid") and account.get("is_email_verified")
             )
         return json_reply(200, body)
+
+    def send_unlink(
+        self, url: str, *, user_id: str | None = None, referrer_type: str = "UNLINK_FROM_APPS",
+        method: str = "POST", admin_key: str | None = None, app_id: str | None = None,
+    ) -> int:  # fmt: skip
+        """Kakao's unlink webhook to `url` (providers.md §6.1), by the method the app's settings
+        at Kakao name; the status it got."""
+        params = {
+            "app_id": app_id if app_id is not None else str(self.app_id),
+            "user_id": user_id if user_id is not None else str(self.user.get("id")),
+            "referrer_type": referrer_type,
+        }
+        key = admin_key if admin_key is not None else self.admin_key
+        return send_notice(url, method, params, {"Authorization": f"KakaoAK {key}"})
+
+    def send_unlink_reply(self, request: Incoming) -> Reply:
+        form = request.form
+        status = self.send_unlink(form.get("url", ""), user_id=form.get("user_id") or None)
+        return json_reply(200, {"status": status})

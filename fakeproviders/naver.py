@@ -4,10 +4,26 @@ string `expires_in`, and both the legacy and the current revoke."""
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import secrets
+import time
 from typing import Any
 
-from .base import FakeProvider, Incoming, Reply, Route, json_reply, redirect, same
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from .base import (
+    FakeProvider,
+    Incoming,
+    Reply,
+    Route,
+    b64url,
+    json_reply,
+    redirect,
+    same,
+)
+from .notices import send_notice
 
 NAVER_USER: dict[str, Any] = {
     "id": "32742776",
@@ -32,6 +48,8 @@ class FakeNaver(FakeProvider):
         "/oauth2.0/token": Route(("GET", "POST"), "token", True),
         "/oauth2.0/revoke": Route(("POST",), "revoke", True),
         "/v1/nid/me": Route(("GET", "POST"), "profile", True),
+        # Not Naver's: makes the fake send its unlink callback (form `url`, `uid`).
+        "/test/send-unlink": Route(("POST",), "send_unlink_reply", False),
     }
 
     def new_code(self) -> str:
@@ -157,3 +175,32 @@ class FakeNaver(FakeProvider):
         if self.live_access(request.bearer()) is None:
             return json_reply(401, {"resultcode": "024", "message": "Authentication failed"})
         return json_reply(200, {"resultcode": "00", "message": "success", "response": self.user})
+
+    def unlink_form(
+        self, *, uid: str | None = None, secret: str | None = None, timestamp: int | None = None
+    ) -> dict[str, str]:
+        """Naver's unlink callback form (providers.md §6.2): the id AES-128-CBC encrypted and
+        the form HMAC-SHA256 signed, both keyed by MD5 of the client secret."""
+        key = hashlib.md5((secret or self.client_secret).encode()).digest()  # noqa: S324
+        padder = padding.PKCS7(128).padder()
+        person = uid if uid is not None else str(self.user.get("id"))
+        plain = padder.update(person.encode()) + padder.finalize()
+        iv = secrets.token_bytes(16)
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        encrypted = b64url(iv + encryptor.update(plain) + encryptor.finalize())
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        base = f"clientId={self.client_id}&encryptUniqueId={encrypted}&timestamp={stamp}"
+        signature = b64url(hmac.new(key, base.encode(), hashlib.sha256).digest())
+        return {
+            "clientId": self.client_id, "encryptUniqueId": encrypted, "timestamp": stamp,
+            "signature": signature,
+        }  # fmt: skip
+
+    def send_unlink(self, url: str, form: dict[str, str] | None = None, **made: Any) -> int:
+        """POST the unlink callback (`form`, or one made by unlink_form) to `url`."""
+        return send_notice(url, "POST", form or self.unlink_form(**made), {})
+
+    def send_unlink_reply(self, request: Incoming) -> Reply:
+        form = request.form
+        status = self.send_unlink(form.get("url", ""), uid=form.get("uid") or None)
+        return json_reply(200, {"status": status})

@@ -192,5 +192,7 @@ class FakeProviders:
             "KAKAO_ISSUER": kakao,
             "KAKAO_NATIVE_APP_KEY": self.kakao.native_app_key,
             "KAKAO_APP_ID": str(self.kakao.app_id),
+            "KAKAO_ADMIN_KEY": self.kakao.admin_key,
             "KAKAO_TOKEN_INFO_URL": f"{kakao}/v1/user/access_token_info",
+            "KAKAO_UNLINK_URL": f"{kakao}/v1/user/unlink",
         }

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from prometheus_client import Counter, Histogram
 
@@ -61,8 +62,8 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 class RequestMetrics:
-    """Counts and times each request under its route's name (`unmatched` for a 404 no route
-    took); methods outside the usual few are counted as `other`."""
+    """Counts and times each request under its route's name (`static` for the files whitenoise
+    serves, `unmatched` for a 404 no route took); methods outside the usual few are `other`."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -71,7 +72,11 @@ class RequestMetrics:
         started = time.perf_counter()
         response = self.get_response(request)
         match = request.resolver_match
-        endpoint = match.view_name if match is not None else "unmatched"
+        if match is not None:
+            endpoint = match.view_name
+        else:
+            static = f"/{settings.STATIC_URL.lstrip('/')}"
+            endpoint = "static" if request.path.startswith(static) else "unmatched"
         method = request.method if request.method in METHODS else "other"
         requests_total.labels(endpoint, method, str(response.status_code)).inc()
         request_duration.labels(endpoint).observe(time.perf_counter() - started)

@@ -15,6 +15,7 @@ from django.db.models.functions import Greatest
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from authserver.admin_base import NulRefused, ReadOnlyAdmin, operator
@@ -29,7 +30,7 @@ from .clients import (
 )
 from .forms import ClientForm
 from .keys import signing_key_rotate
-from .models import Client, Consent, Grant, RefreshToken, SigningKey
+from .models import Client, Consent, Grant, LogoutDelivery, RefreshToken, SigningKey
 from .services import consent_withdraw, grants_revoke
 
 NEW_SECRETS = "_new_client_secrets"
@@ -52,6 +53,7 @@ class ClientAdmin(NulRefused[Client]):
             _("Redirects and scopes"),
             {"fields": ["redirect_uris", "allowed_origins", "allowed_scopes", "grant_types"]},
         ),
+        (_("Logout"), {"fields": ["post_logout_redirect_uris", "backchannel_logout_uri"]}),
         (_("Trust"), {"fields": ["first_party", "native", "introspect_any_token", "live", "kind"]}),
         (_("Token lifetimes"), {"fields": ["access_token_lifetime", "refresh_token_lifetime"]}),
         (
@@ -267,3 +269,24 @@ class SigningKeyAdmin(ReadOnlyAdmin[SigningKey]):
             activated, _retired = signing_key_rotate(algorithm=algorithm, **operator(request))
             self.message_user(request, _("%(algorithm)s: key %(kid)s is now active.") % {
                 "algorithm": algorithm, "kid": activated.kid})  # fmt: skip
+
+
+@admin.register(LogoutDelivery)
+class LogoutDeliveryAdmin(ReadOnlyAdmin[LogoutDelivery]):
+    """Back-channel logout tokens on their way to clients (the logout worker sends them): what
+    is stuck, and why; "try again now" after a client is fixed."""
+
+    list_display = ["client", "created_at", "attempts", "next_attempt_at", "delivered_at",
+                    "given_up_at", "last_error"]  # fmt: skip
+    list_filter = [("client", admin.RelatedOnlyFieldListFilter), "delivered_at", "given_up_at"]
+    list_select_related = ["client"]
+    actions = ["try_again"]
+
+    @admin.action(description=_("Try again now"), permissions=["change"])
+    def try_again(self, request: HttpRequest, queryset: QuerySet[LogoutDelivery]) -> None:
+        count = queryset.filter(delivered_at__isnull=True).update(
+            given_up_at=None, attempts=0, next_attempt_at=timezone.now()
+        )
+        self.message_user(
+            request, _("%(count)d deliveries will be tried again.") % {"count": count}
+        )

@@ -47,7 +47,13 @@ from .models import Client
 from .people import Person
 from .scopes import SCOPE_DESCRIPTIONS, scope_list
 from .server import issuer_parameter, server
-from .sign_in import fresh_sign_in_required, session_auth_time, sign_in_demand, signed_in_again
+from .sign_in import (
+    fresh_sign_in_required,
+    session_auth_time,
+    session_sid,
+    sign_in_demand,
+    signed_in_again,
+)
 from .views import check_parameters, error_response
 
 CONSENT_FORM_FIELDS = {"csrfmiddlewaretoken", "decision"}
@@ -164,6 +170,7 @@ def _authorize(request: HttpRequest) -> HttpResponse:
         else:
             grant_user = None
     grant.request.auth_time = int(session_auth_time(request) or time.time())
+    grant.request.sid = session_sid(request) or ""
     # The request authlib built while validating, not a second one.
     response: HttpResponse = server.create_authorization_response(
         grant.request, grant_user=grant_user, grant=grant
@@ -213,19 +220,33 @@ def hinted_subject(request: HttpRequest, client: Client) -> str | None:
     hint = request.GET.get("id_token_hint")
     if not hint:
         return None
-    invalid = InvalidRequestError("id_token_hint is not an id_token this server issued you.")
+    claims = hinted_claims(hint)
+    if claims is None:
+        return None
+    audiences = claims.get("aud")
+    audiences = audiences if isinstance(audiences, list) else [audiences]
+    if client.client_id not in audiences:
+        raise InvalidRequestError(HINT_REFUSED)
+    return str(claims.get("sub"))
+
+
+HINT_REFUSED = "id_token_hint is not an id_token this server issued you."
+
+
+def hinted_claims(hint: str) -> dict[str, Any] | None:
+    """The claims of an id_token this server signed, expired or not; None when its key is no
+    longer published (it cannot be checked: as if not sent); InvalidRequestError for anything
+    else (a forgery, another issuer's token, not a JWT)."""
     try:
         key = verifying_key(str(extract_compact(hint.encode()).headers().get("kid")))
         if key is None:
             return None
         claims = jwt.decode(hint, key, algorithms=list(settings.SIGNING_ALGORITHMS)).claims
     except (JoseError, ValueError, TypeError, RecursionError):
-        raise invalid from None
-    audiences = claims.get("aud")
-    audiences = audiences if isinstance(audiences, list) else [audiences]
-    if claims.get("iss") != settings.ISSUER or client.client_id not in audiences:
-        raise invalid
-    return str(claims.get("sub"))
+        raise InvalidRequestError(HINT_REFUSED) from None
+    if claims.get("iss") != settings.ISSUER or not claims.get("sub"):
+        raise InvalidRequestError(HINT_REFUSED)
+    return dict(claims)
 
 
 def host_for_people(uri: str) -> str:
@@ -250,7 +271,7 @@ def consent_page(
         "scopes": [(name, SCOPE_DESCRIPTIONS[name]) for name in scope_list(scope)],
         "redirect_host": host_for_people(redirect_uri),
         "action": request.get_full_path(),
-        "server_name": settings.SERVER_DISPLAY_NAME,
+        "server_name": settings.SERVER_NAME,
     }
     response = render(request, "oauth/consent.html", context)
     response["Cache-Control"] = "no-store"

@@ -125,6 +125,8 @@ def client_create(
     first_party: bool = False,
     native: bool = False,
     scope: str | None = None,
+    post_logout_redirect_uris: list[str] | None = None,
+    backchannel_logout_uri: str = "",
     origin: Origin = NOWHERE,
 ) -> tuple[Client, str | None]:
     """Register a client from its parts (the createclient command, tests)."""
@@ -134,6 +136,8 @@ def client_create(
         client_type=Client.Type.PUBLIC if public else Client.Type.CONFIDENTIAL,
         first_party=first_party,
         native=native,
+        post_logout_redirect_uris=post_logout_redirect_uris or [],
+        backchannel_logout_uri=backchannel_logout_uri,
     )
     if scope is not None:
         client.allowed_scopes = " ".join(scope_list(scope))

@@ -8,13 +8,14 @@ from datetime import datetime
 
 from django.db.models import Max
 
+from events.recording import Kind, event_record
 from infra.origin import NOWHERE, Origin
 
 from .clients import CLIENT_ID_SHAPE
 from .models import Client, Consent, Grant
 from .people import Person
 from .scopes import SCOPE_DESCRIPTIONS, SUPPORTED_SCOPES, scope_list
-from .services import consent_withdraw
+from .services import consent_withdraw, grants_end
 
 
 @dataclass
@@ -69,3 +70,19 @@ def connected_app_disconnect(
     if client is not None:
         consent_withdraw(user=user, client=client, origin=origin)
     return client
+
+
+def connected_apps_end_all(
+    *, user: Person, origin: Origin = NOWHERE, forget_consent: bool = False
+) -> int:
+    """Every app's grants and codes for `user` end at once (their refresh-token families stop
+    working): after a password reset, when the account is deleted, and, with `forget_consent`,
+    for a person who has lost every way to sign in. Returns how many grants were live."""
+    ended = grants_end(user_id=user.pk)
+    if forget_consent:
+        Consent.objects.filter(user_id=user.pk).delete()
+    if ended or forget_consent:
+        event_record(
+            Kind.GRANTS_REVOKED, origin=origin, user_id=user.pk, grants=ended, all_apps=True
+        )
+    return ended

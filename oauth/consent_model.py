@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .scopes import scope_list
 
@@ -12,13 +13,17 @@ from .scopes import scope_list
 class Consent(models.Model):
     """The scopes a person has allowed a client; asked again only for scopes beyond these."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    client = models.ForeignKey("oauth.Client", on_delete=models.CASCADE)
-    scope = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user")
+    )
+    client = models.ForeignKey("oauth.Client", on_delete=models.CASCADE, verbose_name=_("client"))
+    scope = models.TextField(_("scope"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         constraints = [
             models.UniqueConstraint(fields=["user", "client"], name="consent_user_client_unique")
         ]

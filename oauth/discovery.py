@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 
+from . import native
 from .models import CLIENT_AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS, GrantType
 from .scopes import SUPPORTED_SCOPES
 
@@ -32,7 +33,12 @@ def server_metadata(*, openid: bool) -> dict[str, Any]:
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": list(GrantType.values),
+        # RFC 8414 §2: what this server supports; the exchange only once some sign-in for it is
+        # configured (it is for native clients alone, which RFC 8414 has no way to say).
+        "grant_types_supported": [
+            *GrantType.values,
+            *([native.TOKEN_EXCHANGE] if native.exchange_offered() else []),
+        ],
         "token_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         "revocation_endpoint_auth_methods_supported": list(CLIENT_AUTH_METHODS),
         "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH_METHODS),
@@ -53,6 +59,7 @@ def server_metadata(*, openid: bool) -> dict[str, Any]:
                 "auth_time",
                 "nonce",
                 "at_hash",
+                "sid",
                 "name",
                 "preferred_username",
                 "given_name",
@@ -66,5 +73,9 @@ def server_metadata(*, openid: bool) -> dict[str, Any]:
             claims_parameter_supported=False,
             request_parameter_supported=False,
             request_uri_parameter_supported=False,
+            # OpenID Connect RP-Initiated Logout 1.0 and Back-Channel Logout 1.0
+            end_session_endpoint=url("oauth:logout"),
+            backchannel_logout_supported=True,
+            backchannel_logout_session_supported=True,
         )
     return metadata

@@ -9,7 +9,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Client, GrantType, default_grant_types
-from .redirect_uris import validate_origins, validate_redirect_uris
+from .redirect_uris import (
+    validate_backchannel_logout_uri,
+    validate_origins,
+    validate_post_logout_redirect_uris,
+    validate_redirect_uris,
+)
 from .scopes import SCOPE_DESCRIPTIONS, scope_list, scope_string
 
 
@@ -55,6 +60,15 @@ class ClientForm(forms.ModelForm[Client]):
             "token, revocation and userinfo endpoints. Those of the redirect URIs always may."
         ),
     )
+    post_logout_redirect_uris = LinesField(
+        label=_("Post-logout redirect URIs"),
+        check=validate_post_logout_redirect_uris,
+        required=False,
+        help_text=_(
+            "One per line: where the app may send people after signing them out here "
+            "(exact match). https, or http on 127.0.0.1, [::1] or localhost only."
+        ),
+    )
     allowed_scopes = forms.MultipleChoiceField(
         label=_("Allowed scopes"),
         choices=[(name, f"{name}: {text}") for name, text in SCOPE_DESCRIPTIONS.items()],
@@ -69,6 +83,13 @@ class ClientForm(forms.ModelForm[Client]):
         label=_("Privacy policy"), required=False, assume_scheme="https"
     )
     terms_uri = forms.URLField(label=_("Terms of service"), required=False, assume_scheme="https")
+    backchannel_logout_uri = forms.URLField(
+        label=_("Back-channel logout URI"),
+        required=False,
+        assume_scheme="https",
+        validators=[validate_backchannel_logout_uri],
+        help_text=_("Where logout tokens are POSTed when a session the app got tokens in ends."),
+    )
 
     class Meta:
         model = Client
@@ -77,6 +98,7 @@ class ClientForm(forms.ModelForm[Client]):
             "grant_types", "first_party", "native", "introspect_any_token", "is_active",
             "access_token_lifetime", "refresh_token_lifetime", "logo_uri", "homepage_uri",
             "privacy_policy_uri", "terms_uri", "kind",
+            "post_logout_redirect_uris", "backchannel_logout_uri",
         ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -7,18 +7,33 @@ import uuid
 from typing import Any
 
 from authlib.common.encoding import json_dumps
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import (
+    InvalidGrantError,
+    InvalidRequestError,
+    InvalidScopeError,
+    UnauthorizedClientError,
+    grants,
+)
+from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import CODE_VERIFIER_PATTERN, create_s256_code_challenge
-from authlib.oidc.core import OpenIDCode, UserInfo
+from authlib.oidc.core import OpenIDCode, OpenIDToken, UserInfo
 from django.conf import settings
 from django.utils import timezone
 from joserfc.jwk import KeySet
 
-from . import retries, services
+from . import native, retries, services
 from .hashing import generate_secret
 from .keys import active_signing_key
-from .models import CLIENT_AUTH_METHODS, AuthorizationCode, Client, RefreshToken
+from .models import (
+    CLIENT_AUTH_METHODS,
+    PUBLIC_AUTH_METHOD,
+    AuthorizationCode,
+    Client,
+    GrantType,
+    RefreshToken,
+)
 from .people import Person
 from .scopes import scope_list
 from .tokens import AccessTokenGenerator
@@ -88,6 +103,7 @@ class AuthorizationCodeGrant(GrantTokensMixin, grants.AuthorizationCodeGrant):
             code_challenge=data.get("code_challenge") or "",
             code_challenge_method=data.get("code_challenge_method") or "",
             auth_time=request.auth_time,
+            sid=getattr(request, "sid", ""),
         )
 
     def query_authorization_code(self, code: str, client: Client) -> AuthorizationCode | None:
@@ -224,13 +240,8 @@ class PKCE(CodeChallenge):
             raise InvalidGrantError("The code_verifier does not match the code_challenge.")
 
 
-class OpenIDConnect(OpenIDCode):
-    """OpenID Connect Core §3.1: an id_token beside the tokens when `openid` is in the scope."""
-
-    def exists_nonce(self, nonce: str, request: Any) -> bool:
-        """Nonces are not refused for having been seen: replay protection is the client's check
-        of the nonce in its id_token (OIDC Core §3.1.3.7), and a refusal would break retries."""
-        return False
+class IdTokens:
+    """How this server signs its id_tokens, for the grants that issue them."""
 
     def get_client_algorithm(self, client: Client) -> str:
         return settings.ID_TOKEN_ALGORITHM
@@ -254,3 +265,101 @@ class OpenIDConnect(OpenIDCode):
         """The person's identifier only: an access token is always issued beside the id_token,
         so the profile and email claims come from UserInfo (OIDC Core §5.4)."""
         return UserInfo(sub=user.sub)
+
+
+class OpenIDConnect(IdTokens, OpenIDCode):
+    """OpenID Connect Core §3.1: an id_token beside the tokens when `openid` is in the scope."""
+
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        """Nonces are not refused for having been seen: replay protection is the client's check
+        of the nonce in its id_token (OIDC Core §3.1.3.7), and a refusal would break retries."""
+        return False
+
+    def get_authorization_code_claims(self, authorization_code: Any) -> dict[str, Any]:
+        """With the session the person signed in to (`sid`, OIDC Back-Channel Logout §2.1),
+        which a logout token names later."""
+        claims: dict[str, Any] = super().get_authorization_code_claims(authorization_code)
+        if authorization_code.sid:
+            claims["sid"] = authorization_code.sid
+        return claims
+
+
+class ExchangeIdToken(IdTokens, OpenIDToken):
+    """The token exchange's id_token, when `openid` is in the scope; signed in just now."""
+
+
+class TemporarilyUnavailable(OAuth2Error):
+    """The provider that must vouch for a subject token could not be asked: try again."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+
+
+class TokenExchangeGrant(GrantTokensMixin, grants.BaseGrant, grants.TokenEndpointMixin):
+    """RFC 8693 for our own mobile apps (native clients): what a provider's SDK gave the app
+    for this server's tokens. Which subject tokens are good is the sign-in side's to say
+    (native.py); a bad one is invalid_request (RFC 8693 §2.2.2)."""
+
+    GRANT_TYPE = native.TOKEN_EXCHANGE
+    TOKEN_ENDPOINT_AUTH_METHODS = [PUBLIC_AUTH_METHOD]
+
+    def grant_identity(self) -> tuple[uuid.UUID, int | None]:
+        return self.request.grant_id, self.request.auth_time
+
+    def validate_token_request(self) -> None:
+        client = self.authenticate_token_endpoint_client()
+        if not client.native:
+            raise UnauthorizedClientError("Only our own native apps may exchange tokens.")
+        self.request.client = client
+        form = self.request.form
+        token, token_type = form.get("subject_token"), form.get("subject_token_type")
+        if not token or not token_type:
+            raise InvalidRequestError("Send a subject_token and its subject_token_type.")
+        if token_type not in (native.ID_TOKEN_TYPE, native.ACCESS_TOKEN_TYPE):
+            raise InvalidRequestError("subject_token_type must be an id_token or access_token.")
+        if form.get("actor_token") or form.get("actor_token_type"):
+            raise InvalidRequestError("Delegation (actor_token) is not supported.")
+        if form.get("requested_token_type", native.ACCESS_TOKEN_TYPE) != native.ACCESS_TOKEN_TYPE:
+            raise InvalidRequestError("Only access tokens are issued (requested_token_type).")
+        for target in ("audience", "resource"):
+            if form.get(target, settings.ACCESS_TOKEN_AUDIENCE) != settings.ACCESS_TOKEN_AUDIENCE:
+                raise OAuth2Error(
+                    "Tokens are issued for this server's resource servers only.",
+                    error="invalid_target",  # RFC 8693 §2.2.2
+                )
+        self.validate_requested_scope()
+        # Omitted: all the client may ask for, sign-in (openid) included.
+        scope = client.get_allowed_scope(self.request.payload.scope or client.allowed_scopes)
+        if scope is None:
+            raise InvalidScopeError("The client may not ask for this scope.")
+        self.request.exchange_scope = scope
+        self.request.subject = native.Subject(
+            token=token, token_type=token_type, issuer=form.get("subject_issuer"),
+            client_id=client.client_id, client_pk=client.pk, origin=self.request.origin,
+        )  # fmt: skip
+
+    # hooked: the id_token (ExchangeIdToken) is added to the answer after it is made
+    @hooked  # type: ignore[untyped-decorator]
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        try:
+            user = native.subject_person(self.request.subject)
+        except native.SubjectRefused as refusal:
+            if refusal.unavailable:
+                raise TemporarilyUnavailable(refusal.description) from None
+            raise InvalidRequestError(refusal.description) from None
+        self.request.user = user
+        self.request.grant_id = uuid.uuid4()
+        self.request.auth_time = int(timezone.now().timestamp())
+        client = self.request.client
+        token = self.generate_token(
+            user=user,
+            scope=self.request.exchange_scope,
+            include_refresh_token=client.check_grant_type(GrantType.REFRESH_TOKEN),
+        )
+        native.exchange_grant_start(
+            grant_id=self.request.grant_id, user=user, client=client, scope=token["scope"],
+            auth_time=self.request.auth_time, refresh_token=token.get("refresh_token"),
+            origin=self.request.origin,
+        )  # fmt: skip
+        token["issued_token_type"] = native.ACCESS_TOKEN_TYPE
+        return 200, token, self.TOKEN_RESPONSE_HEADER

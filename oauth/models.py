@@ -1,15 +1,13 @@
-"""OAuth clients, what they were granted, and the keys tokens are signed with.
+"""OAuth clients and what they were granted (the signing keys: key_models.py).
 
 Secrets are never stored: codes, refresh tokens and client secrets appear here only as SHA-256
-hashes (see hashing.py), and signing keys' private parts are encrypted (see keys.py).
+hashes (see hashing.py).
 """
 
 from __future__ import annotations
 
 import secrets
 import unicodedata
-import uuid
-from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,16 +16,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .hashing import secret_matches
-from .people import Person
+from .key_models import SigningKey as SigningKey  # a model of this app, defined apart
 from .redirect_uris import (
     is_loopback,
     is_private_use,
     origin_of,
     redirect_uri_matches,
+    validate_backchannel_logout_uri,
     validate_for_kind,
     validate_origins,
+    validate_post_logout_redirect_uris,
     validate_redirect_uris,
 )
+
+# validate_scopes: imported here too for the first migration, which names oauth.models'.
 from .scopes import SUPPORTED_SCOPES, requested_scopes, scope_list, scope_string, validate_scopes
 
 # How clients authenticate (RFC 7591 §2's names): confidential ones with their secret, public
@@ -73,60 +75,109 @@ class Client(models.Model):
         SPA = "spa", _("Single-page app")
         NATIVE = "native", _("Native app")
 
-    client_id = models.CharField(max_length=64, unique=True, default=generate_client_id)
-    name = models.CharField(max_length=100, unique=True)
-    client_type = models.CharField(max_length=12, choices=Type.choices, default=Type.CONFIDENTIAL)
-    secret_hash = models.CharField(max_length=64, blank=True, editable=False)
+    client_id = models.CharField(
+        _("client id"), max_length=64, unique=True, default=generate_client_id
+    )
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    client_type = models.CharField(
+        _("client type"), max_length=12, choices=Type.choices, default=Type.CONFIDENTIAL
+    )
+    secret_hash = models.CharField(_("secret hash"), max_length=64, blank=True, editable=False)
     # A rotation with overlap: the secret before the current one, valid until then. On the
     # client's own row, so that checking both costs the token endpoint no query.
-    previous_secret_hash = models.CharField(max_length=64, blank=True, editable=False)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    redirect_uris = models.JSONField(default=list, validators=[validate_redirect_uris])
-    allowed_scopes = models.CharField(
-        max_length=200, default=scope_string(list(SUPPORTED_SCOPES)), validators=[validate_scopes]
+    previous_secret_hash = models.CharField(
+        _("previous secret hash"), max_length=64, blank=True, editable=False
     )
-    grant_types = models.JSONField(default=default_grant_types)
+    previous_secret_expires_at = models.DateTimeField(
+        _("previous secret expires at"), null=True, blank=True, editable=False
+    )
+    redirect_uris = models.JSONField(
+        _("redirect uris"), default=list, validators=[validate_redirect_uris]
+    )
+    allowed_scopes = models.CharField(
+        _("allowed scopes"),
+        max_length=200,
+        default=scope_string(list(SUPPORTED_SCOPES)),
+        validators=[validate_scopes],
+    )
+    grant_types = models.JSONField(_("grant types"), default=default_grant_types)
     first_party = models.BooleanField(
-        default=False, help_text="First-party clients are trusted: people are not asked to consent."
+        _("first party"),
+        default=False,
+        help_text=_("First-party clients are trusted: people are not asked to consent."),
     )
     native = models.BooleanField(
+        _("native"),
         default=False,
-        help_text="Our own mobile apps: may trade an upstream SDK sign-in for tokens.",
+        help_text=_("Our own mobile apps: may trade an upstream SDK sign-in for tokens."),
     )
     introspect_any_token = models.BooleanField(
+        _("introspect any token"),
         default=False,
-        help_text="Resource servers: may introspect tokens issued to other clients.",
+        help_text=_("Resource servers: may introspect tokens issued to other clients."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("is active"), default=True)
     access_token_lifetime = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Seconds; empty for the server's default."
+        _("access token lifetime"),
+        null=True,
+        blank=True,
+        help_text=_("Seconds; empty for the server's default."),
     )
     refresh_token_lifetime = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Idle seconds; empty for the server's default."
+        _("refresh token lifetime"),
+        null=True,
+        blank=True,
+        help_text=_("Idle seconds; empty for the server's default."),
     )
     allowed_origins = models.JSONField(
+        _("allowed origins"),
         default=list,
         blank=True,
         validators=[validate_origins],
-        help_text="Public clients in browsers: origins that may call the token, revocation and "
-        "userinfo endpoints (CORS), besides those of the redirect URIs.",
+        help_text=_(
+            "Public clients in browsers: origins that may call the token, revocation and "
+            "userinfo endpoints (CORS), besides those of the redirect URIs."
+        ),
     )
-    logo_uri = models.URLField(blank=True, help_text="Shown to people on the consent page.")
-    homepage_uri = models.URLField(blank=True)
-    privacy_policy_uri = models.URLField(blank=True)
-    terms_uri = models.URLField(blank=True)
+    # OpenID Connect RP-Initiated Logout §3 (exact match) and Back-Channel Logout §2.2.
+    post_logout_redirect_uris = models.JSONField(
+        _("post logout redirect uris"),
+        default=list,
+        blank=True,
+        validators=[validate_post_logout_redirect_uris],
+        help_text=_("Where the app may send people back to after signing them out here."),
+    )
+    backchannel_logout_uri = models.URLField(
+        _("backchannel logout uri"),
+        blank=True,
+        validators=[validate_backchannel_logout_uri],
+        help_text=_("Where logout tokens are POSTed when a session the app got tokens in ends."),
+    )
+    logo_uri = models.URLField(
+        _("logo uri"), blank=True, help_text=_("Shown to people on the consent page.")
+    )
+    homepage_uri = models.URLField(_("homepage uri"), blank=True)
+    privacy_policy_uri = models.URLField(_("privacy policy uri"), blank=True)
+    terms_uri = models.URLField(_("terms uri"), blank=True)
     kind = models.CharField(
-        max_length=8, choices=Kind.choices, blank=True, help_text="Empty: set up by an operator."
+        _("kind"),
+        max_length=8,
+        choices=Kind.choices,
+        blank=True,
+        help_text=_("Empty: set up by an operator."),
     )
     live = models.BooleanField(
+        _("live"),
         default=True,
-        help_text="An app in development may be authorized only by its team and testers.",
+        help_text=_("An app in development may be authorized only by its team and testers."),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     objects = ClientQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
         # An upstream sign-in stands in for the person's consent only in our own apps.
         constraints = [
             models.CheckConstraint(
@@ -232,160 +283,19 @@ class Client(models.Model):
         return grant_type in self.grant_types
 
 
-class GrantQuerySet(models.QuerySet["Grant"]):
-    def active(self) -> GrantQuerySet:
-        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
-
-
-class Grant(models.Model):
-    """One person's authorization of one client: a family of refresh tokens and access tokens.
-
-    Access tokens carry the grant's id, so revoking the grant ends the whole family.
-    """
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE)
-    scope = models.TextField()
-    auth_time = models.DateTimeField(help_text="When the person signed in to authorize it.")
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(help_text="The absolute end of the grant's refresh tokens.")
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    # Unique: a code starts at most one grant, so inserting the grant is what uses up the code.
-    authorization_code = models.OneToOneField(
-        "AuthorizationCode",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="grant",
-    )
-
-    objects = GrantQuerySet.as_manager()
-
-    def __str__(self) -> str:
-        return f"{self.client} for {self.user}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
-
-
-def unique_hash(field: str, name: str) -> models.UniqueConstraint:
-    """Codes and tokens are found by the exact hash of what was presented. Declared as a
-    constraint rather than `unique=True`, which on PostgreSQL adds a LIKE-pattern index beside
-    the unique one: no exact lookup uses it, and every token response would write to it."""
-    return models.UniqueConstraint(fields=[field], name=name)
-
-
-class AuthorizationCode(models.Model):
-    """An issued code, kept after use so that a replay can be detected (RFC 6749 §4.1.2).
-
-    It is used once it has started a grant (`Grant.authorization_code`).
-    """
-
-    code_hash = models.CharField(max_length=64)
-    client = models.ForeignKey(Client, on_delete=models.CASCADE)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    redirect_uri = models.TextField(blank=True)
-    scope = models.TextField()
-    nonce = models.TextField(blank=True)
-    code_challenge = models.CharField(max_length=128, blank=True)
-    code_challenge_method = models.CharField(max_length=10, blank=True)
-    auth_time = models.DateTimeField()
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        constraints = [unique_hash("code_hash", "code_hash_unique")]
-
-    def __str__(self) -> str:
-        return f"code for {self.client} ({self.code_hash[:8]}…)"
-
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
-
-    @property
-    def issued_grant(self) -> Grant | None:
-        """The grant this code started, if it has been exchanged."""
-        try:
-            return self.grant
-        except Grant.DoesNotExist:
-            return None
-
-    # authlib's AuthorizationCodeMixin (OpenID Connect flavour)
-
-    def get_redirect_uri(self) -> str:
-        return self.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_nonce(self) -> str | None:
-        return self.nonce or None
-
-    def get_auth_time(self) -> int:
-        return int(self.auth_time.timestamp())
-
-    def get_acr(self) -> None:
-        return None
-
-    def get_amr(self) -> None:
-        return None
-
-
-class RefreshToken(models.Model):
-    """One refresh token of a grant. Rotation marks it used; presenting it again is theft, unless
-    it comes within REFRESH_RETRY_GRACE, as a retry (retries.py)."""
-
-    token_hash = models.CharField(max_length=64)
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="refresh_tokens")
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(db_index=True)
-    used_at = models.DateTimeField(null=True, blank=True)
-    # The answer to the request that used this token, sealed with a key only the token yields,
-    # written by the same statement that sets used_at; for retries within the grace only.
-    retry_answer = models.BinaryField(null=True, blank=True)
-
-    class Meta:
-        constraints = [unique_hash("token_hash", "refresh_token_hash_unique")]
-
-    def __str__(self) -> str:
-        return f"refresh token {self.token_hash[:8]}…"
-
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
-
-    # authlib's TokenMixin
-
-    def check_client(self, client: Client) -> bool:
-        return self.grant.client_id == client.pk
-
-    def get_scope(self) -> str:
-        return self.grant.scope
-
-    def get_expires_in(self) -> int:
-        return max(0, int((self.expires_at - timezone.now()).total_seconds()))
-
-    def is_revoked(self) -> bool:
-        return self.used_at is not None or not self.grant.is_active
-
-    def get_user(self) -> Person:
-        return self.grant.user
-
-    def get_client(self) -> Client:
-        return self.grant.client
-
-
-def refresh_token_expiry(grant: Grant, client: Client, now: datetime) -> datetime:
-    """Idle lifetime from now, never past the grant's absolute end."""
-    return min(now + timedelta(seconds=client.refresh_token_seconds()), grant.expires_at)
-
-
-# Defined beside, kept importable from here.
+# Defined beside, kept importable from here; importing them registers them with this app.
 from .consent_model import Consent  # noqa: E402
-from .key_model import SigningKey  # noqa: E402
+from .grant_models import (  # noqa: E402
+    AuthorizationCode,
+    Grant,
+    GrantQuerySet,
+    RefreshToken,
+    refresh_token_expiry,
+)
+from .logout_models import LogoutDelivery  # noqa: E402
 from .members import ClientMember  # noqa: E402
 
-__all__ = ["ClientMember", "Consent", "SigningKey"]
+__all__ = [
+    "AuthorizationCode", "ClientMember", "Consent", "Grant", "GrantQuerySet", "LogoutDelivery",
+    "RefreshToken", "SigningKey", "refresh_token_expiry",
+]  # fmt: skip

@@ -102,6 +102,18 @@ def validate_for_kind(kind: str, uris: list[str], *, public: bool) -> None:
             )
 
 
+def validate_post_logout_redirect_uris(value: object) -> None:
+    """As redirect URIs (OpenID Connect RP-Initiated Logout §3), but none is fine."""
+    if value != []:
+        validate_redirect_uris(value)
+
+
+def validate_backchannel_logout_uri(value: object) -> None:
+    """https, or http on a loopback host; no fragment (Back-Channel Logout §2.2)."""
+    if value:
+        validate_redirect_uris([value])
+
+
 def validate_origins(value: object) -> None:
     """Origins for CORS: scheme, host and port only; https, or http on a loopback host."""
     if not isinstance(value, list):

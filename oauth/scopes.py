@@ -36,6 +36,7 @@ def requested_scopes(scope: str | None) -> list[str]:
 
 
 def validate_scopes(value: str) -> None:
+    """A client's allowed scopes: known ones, at least one."""
     unknown = set(scope_list(value)) - set(SUPPORTED_SCOPES)
     if unknown:
         raise ValidationError(

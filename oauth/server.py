@@ -19,7 +19,14 @@ from infra.ratelimit import address_subject
 from .clients import active_client
 from .endpoints import IntrospectionEndpoint, RevocationEndpoint
 from .errors import plain
-from .grants import PKCE, AuthorizationCodeGrant, OpenIDConnect, RefreshTokenGrant
+from .grants import (
+    PKCE,
+    AuthorizationCodeGrant,
+    ExchangeIdToken,
+    OpenIDConnect,
+    RefreshTokenGrant,
+    TokenExchangeGrant,
+)
 from .limits import limit_hit
 from .models import Client, RefreshToken
 from .scopes import SUPPORTED_SCOPES, requested_scopes
@@ -101,6 +108,7 @@ issuer_parameter = Issuer()
 server = Server()
 server.register_grant(AuthorizationCodeGrant, [PKCE(required=True), OpenIDConnect()])
 server.register_grant(RefreshTokenGrant)
+server.register_grant(TokenExchangeGrant, [ExchangeIdToken()])
 server.register_endpoint(RevocationEndpoint)
 server.register_endpoint(IntrospectionEndpoint)
 server.register_extension(issuer_parameter)

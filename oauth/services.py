@@ -68,6 +68,7 @@ def code_create(
     code_challenge: str,
     code_challenge_method: str,
     auth_time: int,
+    sid: str = "",
 ) -> AuthorizationCode:
     now = timezone.now()
     return insert(
@@ -81,6 +82,7 @@ def code_create(
             code_challenge=code_challenge,
             code_challenge_method=code_challenge_method,
             auth_time=datetime.fromtimestamp(auth_time, tz=UTC),
+            sid=sid,
             created_at=now,
             expires_at=now + timedelta(seconds=settings.AUTHORIZATION_CODE_LIFETIME),
         )
@@ -115,6 +117,7 @@ def code_exchange(
         client_id=code.client_id,
         scope=code.scope,
         auth_time=code.auth_time,
+        sid=code.sid,
         created_at=now,
         expires_at=now + timedelta(seconds=settings.REFRESH_TOKEN_ABSOLUTE_LIFETIME),
         authorization_code=code,

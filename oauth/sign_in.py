@@ -22,17 +22,31 @@ from django.utils.http import MAX_URL_LENGTH as MAX_RETURN_LENGTH  # the login p
 
 AUTH_TIME_SESSION_KEY = "auth_time"
 CREDENTIALS_TIME_SESSION_KEY = "credentials_time"
+SID_SESSION_KEY = "sid"
 # Added to the authorization URL when the person is sent to sign in again; see sign_in_demand.
 REAUTHENTICATION_PARAMETER = "login_required_after"
 REAUTHENTICATION_SALT = "oauth.authorize.reauthentication"
 
 
-def sign_in_record(request: HttpRequest, *, credentials_presented: bool) -> None:
-    """For the sign-in side, right after a person signs in to this session."""
+def sign_in_record(request: HttpRequest, *, credentials_presented: bool, sid: str) -> None:
+    """For the sign-in side, right after a person signs in to this session: `sid` names the
+    session the sign-in side keeps for it (the id_token's `sid`, OIDC Front- and Back-Channel
+    Logout)."""
     now = time.time()
     request.session[AUTH_TIME_SESSION_KEY] = now
     if credentials_presented:
         request.session[CREDENTIALS_TIME_SESSION_KEY] = now
+    sid_record(request, sid)
+
+
+def sid_record(request: HttpRequest, sid: str) -> None:
+    request.session[SID_SESSION_KEY] = sid
+
+
+def session_sid(request: HttpRequest) -> str | None:
+    """The sign-in session this session is, as the sign-in side named it."""
+    sid = request.session.get(SID_SESSION_KEY)
+    return sid if isinstance(sid, str) else None
 
 
 def session_auth_time(request: HttpRequest) -> float | None:

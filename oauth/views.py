@@ -14,7 +14,11 @@ from functools import wraps
 from urllib.parse import unquote
 
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc6749 import (
+    InvalidClientError,
+    InvalidRequestError,
+    UnauthorizedClientError,
+)
 from authlib.oauth2.rfc6750 import InvalidTokenError
 from django.core.exceptions import BadRequest, RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -25,11 +29,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from infra.origin import Origin
 from infra.ratelimit import address_subject
 
+from . import native
 from .authentication import access_token_claims, bearer_token
 from .claims import user_claims
+from .clients import active_client
 from .cors import for_client_origins, public_document
 from .discovery import server_metadata
-from .errors import GrantTypeUnsupported, ScopeMissing
+from .errors import ClientAuthenticationFailed, GrantTypeUnsupported, ScopeMissing
 from .keys import published_jwks
 from .limits import limit_hit
 from .models import Grant, GrantType
@@ -125,7 +131,7 @@ def token(request: HttpRequest, client_id: str | None) -> HttpResponse:
     grant_type = request.POST.get("grant_type")
     if not grant_type:
         raise InvalidRequestError("Missing grant_type.")
-    if grant_type not in GrantType.values:
+    if grant_type not in GrantType.values and grant_type != native.TOKEN_EXCHANGE:
         raise GrantTypeUnsupported()
     response: HttpResponse = server.create_token_response(request)
     return response
@@ -148,6 +154,24 @@ def introspect(request: HttpRequest, client_id: str | None) -> HttpResponse:
     origin = Origin.of(request)
     limit_hit("introspection_address", address_subject(origin.ip_address), origin)
     response: HttpResponse = server.create_endpoint_response("introspection", request)
+    return response
+
+
+@form_endpoint
+def native_nonce(request: HttpRequest, client_id: str | None) -> HttpResponse:
+    """A nonce for one SDK sign-in of our own native app: the provider's id_token must carry it
+    when the app exchanges it at the token endpoint (native.py). Counted per address."""
+    origin = Origin.of(request)
+    limit_hit("native_nonce_address", address_subject(origin.ip_address), origin)
+    client = active_client(client_id) if client_id else None
+    if client is None or not client.is_public or "Authorization" in request.headers:
+        raise ClientAuthenticationFailed()  # native apps are public: they name themselves
+    if not client.native:
+        raise UnauthorizedClientError("Only our own native apps sign in with a nonce.")
+    response = JsonResponse(
+        {"nonce": native.nonce_issue(client), "expires_in": native.NONCE_LIFETIME}
+    )
+    response["Cache-Control"] = "no-store"
     return response
 
 

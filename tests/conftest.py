@@ -25,6 +25,9 @@ from accounts.models import User
 from oauth import clients, keys
 from oauth.clients import client_create
 from oauth.models import Client
+from tests.mailserver import mailbox, smtp_down, smtp_server, smtp_silent
+
+__all__ = ["mailbox", "smtp_down", "smtp_server", "smtp_silent"]  # fixtures for every module
 
 PASSWORD = "correct horse battery staple"
 REDIRECT_URI = "https://app.example.com/callback"

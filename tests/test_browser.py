@@ -267,6 +267,7 @@ def test_no_page_breaks_its_content_security_policy(
         "/admin/oauth/client/add/",
         f"/admin/oauth/client/{client.model.pk}/change/",
         "/admin/events/securityevent/",
+        "/admin/overview/",
         "/oauth/authorize?client_id=unknown",
         "/demo/",
     ]

@@ -16,6 +16,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(50),
     "ISSUER": "https://auth.example.com",
     "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "EMAIL_HOST": "127.0.0.1",
 }
 
 

@@ -44,7 +44,7 @@ def test_the_team_and_testers_may_authorize_a_client_in_development(
 
     assert response.status_code == HTTPStatus.OK
     page = response.content.decode()
-    assert f"has not been reviewed by {settings.SERVER_DISPLAY_NAME}" in page
+    assert f"has not been reviewed by {settings.SERVER_NAME}" in page
     assert 'href="https://draft.example/privacy"' in page
     assert 'href="https://draft.example/terms"' in page
     allowed = signed_in.post(authorize_url(in_development), {"decision": "allow"})

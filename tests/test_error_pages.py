@@ -57,6 +57,7 @@ def page(response: requests.Response) -> str:
 def test_a_missing_page_is_ours_in_the_persons_language(
     live: str, headers: dict[str, str], cookies: dict[str, str], heading: str
 ) -> None:
+    assert not settings.DEBUG  # as in production: DEBUG shows Django's technical pages instead
     response = requests.get(f"{live}/no/such/page", headers=headers, cookies=cookies, timeout=10)
 
     assert response.status_code == HTTPStatus.NOT_FOUND
@@ -74,6 +75,14 @@ def test_a_request_that_cannot_be_read_gets_our_400(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert words in page(response)
+
+
+def test_a_request_for_another_host_gets_our_400(live: str, db: None) -> None:
+    response = requests.get(f"{live}/accounts/login/", headers={"Host": "evil.example"}, timeout=10)
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "cannot be handled" in page(response)
+    assert "evil.example" not in response.text
 
 
 @pytest.mark.parametrize(
@@ -131,3 +140,36 @@ def test_a_server_error_is_ours_without_the_database(
     assert words in page(response)
     assert 'href="/"' in response.text
     assert "csrfmiddlewaretoken" not in response.text  # no form: no token to make
+
+
+@pytest.fixture
+def redis_out(settings: Any) -> None:
+    """A shared cache where nothing listens."""
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"
+    settings.CACHES = {
+        "default": {"BACKEND": "infra.cache.RedisCache", "LOCATION": settings.REDIS_URL}
+    }
+
+
+@pytest.mark.parametrize(
+    ("headers", "words"), [({}, "Briefly unavailable"), (KOREAN, "잠시 사용할 수 없습니다")]
+)
+def test_while_the_shared_cache_is_out_a_person_gets_our_503(
+    live: str, db: None, redis_out: None, headers: dict[str, str], words: str
+) -> None:
+    """Signing in counts attempts in the cache: the page says to come back shortly."""
+    browser = requests.Session()
+    form = browser.get(f"{live}/accounts/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text)
+    assert token is not None
+
+    response = browser.post(
+        f"{live}/accounts/login/",
+        data={"csrfmiddlewaretoken": token[1], "username": "alice", "password": "x"},
+        headers=headers,
+        timeout=10,
+    )
+
+    assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
+    assert words in page(response)
+    assert response.headers["Retry-After"] and response.headers["Cache-Control"] == "no-store"

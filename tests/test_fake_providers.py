@@ -891,7 +891,8 @@ def test_settings(fakes: FakeProviders) -> None:
         "NAVER_PROFILE_URL",
         "KAKAO_CLIENT_ID", "KAKAO_CLIENT_SECRET", "KAKAO_SCOPES", "KAKAO_AUTHORIZE_URL",
         "KAKAO_TOKEN_URL", "KAKAO_PROFILE_URL", "KAKAO_JWKS_URL", "KAKAO_ISSUER",
-        "KAKAO_NATIVE_APP_KEY", "KAKAO_APP_ID", "KAKAO_TOKEN_INFO_URL",
+        "KAKAO_NATIVE_APP_KEY", "KAKAO_APP_ID", "KAKAO_TOKEN_INFO_URL", "KAKAO_ADMIN_KEY",
+        "KAKAO_UNLINK_URL",
     }  # fmt: skip
     assert fakes.url.startswith("http://127.0.0.1:")
     assert settings["GOOGLE_ISSUER"] == f"{fakes.url}/google"
@@ -909,12 +910,13 @@ def test_fakeproviders_command_env() -> None:
     assert pairs["GOOGLE_ISSUER"] == "http://127.0.0.1:8123/google"
     assert pairs["KAKAO_SCOPES"] == "openid,profile_nickname,profile_image,account_email"
     assert pairs["KAKAO_TOKEN_INFO_URL"] == "http://127.0.0.1:8123/kakao/v1/user/access_token_info"
-    assert len(pairs) == 24
+    assert len(pairs) == 26
 
 
 def test_fakeproviders_command_only_with_debug_on() -> None:
     """Production does not even have the command: the app is installed with DEBUG on only."""
-    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ISSUER": "https://a.example"}
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ISSUER": "https://a.example",
+                  "EMAIL_HOST": "127.0.0.1"}  # fmt: skip
 
     listed = manage("help", **production)
     refused = manage("fakeproviders", "--env", **production)

@@ -32,7 +32,7 @@ HOSTILE_VALUES = {
     "path-traversal": quote("../../etc/passwd"),
 }
 
-FORM_ENDPOINTS = ["/oauth/token", "/oauth/revoke", "/oauth/introspect"]
+FORM_ENDPOINTS = ["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/native/nonce"]
 
 BAD_BASIC_HEADERS = {
     "not-base64": "Basic %%%",
@@ -162,6 +162,54 @@ def test_form_endpoints_never_fail_on_hostile_parameters(
     assert snapshot() == before
 
 
+@pytest.mark.parametrize("name", HOSTILE_VALUES)
+@pytest.mark.parametrize(
+    ("parameter", "token_type"),
+    [
+        ("subject_token", "id_token"),
+        ("subject_token", "access_token"),
+        ("subject_token_type", "id_token"),
+        ("subject_issuer", "access_token"),
+        ("subject_issuer", "id_token"),
+        ("actor_token", "id_token"),
+        ("requested_token_type", "id_token"),
+        ("audience", "id_token"),
+        ("resource", "id_token"),
+        ("scope", "id_token"),
+        ("client_id", "id_token"),
+    ],
+)
+def test_the_token_exchange_never_fails_on_hostile_parameters(
+    browser: HttpClient,
+    upstream: Any,
+    make_client: Callable[..., RegisteredClient],
+    snapshot: Callable[[], Any],
+    parameter: str,
+    token_type: str,
+    name: str,
+) -> None:
+    """Our native app's token exchange (test_native_sign_in), the Kakao fake asked too."""
+    app = make_client(name="Our phone app", public=True, first_party=True, native=True)
+    form = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "client_id": app.client_id,
+        "subject_token": "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2ln",
+        "subject_token_type": f"urn:ietf:params:oauth:token-type:{token_type}",
+        "subject_issuer": "kakao",
+    }
+    form[parameter] = HOSTILE_VALUES[name]
+    before = snapshot()
+
+    response = browser.post(
+        "/oauth/token",
+        "&".join(f"{key}={value}" for key, value in form.items()).encode("latin-1"),
+        "application/x-www-form-urlencoded",
+    )
+
+    assert_oauth_error(response)
+    assert snapshot() == before
+
+
 @pytest.mark.parametrize("endpoint", FORM_ENDPOINTS)
 @pytest.mark.parametrize("name", BAD_BASIC_HEADERS)
 def test_form_endpoints_refuse_malformed_basic_credentials(
@@ -233,6 +281,8 @@ def test_form_endpoints_refuse_malformed_bodies(
         "/accounts/login/naver/",
         "/accounts/callback/naver/",
         "/accounts/apps/",
+        "/accounts/unlink/kakao/",
+        "/accounts/unlink/naver/",
     ],
 )
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])

@@ -67,6 +67,7 @@ def instances(db: None) -> Iterator[tuple[str, str]]:
         "REDIS_URL": settings.REDIS_URL,
         "SHARED_CACHE_CHECK_INTERVAL": "1",
         "DEMO_CLIENT": "false",
+        "EMAIL_HOST": "127.0.0.1",
     }
     servers = [
         subprocess.Popen(

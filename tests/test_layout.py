@@ -17,7 +17,13 @@ PACKAGES = [
     "oauth",
 ]  # fmt: skip
 # What accounts/ may use of oauth/: its public services.
-OAUTH_PUBLIC = {"oauth.authentication", "oauth.connected_apps", "oauth.sign_in"}
+OAUTH_PUBLIC = {
+    "oauth.authentication",
+    "oauth.backchannel",
+    "oauth.connected_apps",
+    "oauth.native",
+    "oauth.sign_in",
+}
 # What the developer console may use of oauth/: clients' services and rules, and the server
 # its registration endpoints join.
 OAUTH_FOR_DEVELOPERS = {

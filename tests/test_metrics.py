@@ -214,3 +214,20 @@ def test_a_scrape_sums_the_counts_of_both_workers(
     assert value(scraped, "authserver_upstream_failures_total", target="google") == 0
     assert value(scraped, "authserver_upstream_failures_total", target="kakao") == 1
     assert 0 <= value(scraped, "authserver_signing_key_age_seconds", algorithm="RS256") < 600
+
+
+def test_requests_no_route_took_are_counted_apart_from_static_files(
+    live: str, settings: Any
+) -> None:
+    settings.METRICS_TOKEN = TOKEN
+    requests.get(f"{live}/no/such/page", timeout=10)
+    requests.get(f"{live}/static/css/overview.css", timeout=10)
+
+    response = requests.get(
+        f"{live}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    )
+
+    scraped = samples(response.text)
+    assert value(scraped, "authserver_http_requests_total",
+                 endpoint="unmatched", method="GET", status="404") >= 1  # fmt: skip
+    assert not any("/no/such/page" in str(key) for key in scraped)

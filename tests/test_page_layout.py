@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client as HttpClient
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from accounts.models import User
+from oauth.models import Client
 from tests.conftest import PASSWORD, RegisteredClient, authorize_url
 from tests.test_browser import chromium
 from tests.test_korean_text import DETACHED_ON_PAGE
@@ -27,6 +29,12 @@ from tests.test_korean_text import DETACHED_ON_PAGE
 ARTIFACTS = Path(__file__).parent / "artifacts" / "pages"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 LOCALES = {"en": "en-US", "ko": "ko-KR"}
+NAMES = {"en": "English", "ko": "한국어"}
+# The current language's look: bold, underlined, opaque, and not a disabled control.
+CURRENT_LOOK = """e => {
+  const look = getComputedStyle(e);
+  return [Number(look.fontWeight), look.textDecorationLine, look.opacity, e.matches(":disabled")];
+}"""
 SIGNED_OUT = {"en": "You have been signed out.", "ko": "로그아웃했습니다."}
 # How many lines a button's words take, and where they end (at one size, their baseline).
 WORDS = """b => {
@@ -34,6 +42,16 @@ WORDS = """b => {
   const lines = new Set([...range.getClientRects()].map(r => Math.round(r.bottom)));
   return [lines.size, range.getBoundingClientRect().bottom];
 }"""
+# An app of the person's own in the developer console, with a long address to wrap.
+CONSOLE_APP = {
+    "name": "Recipe box",
+    "kind": "web",
+    "redirect_uris": "https://recipes.example/oauth/callback/with/a/rather/long/path/to/wrap",
+    "allowed_scopes": ["openid", "profile"],
+    "homepage_uri": "https://recipes.example/",
+    "privacy_policy_uri": "https://recipes.example/privacy",
+    "terms_uri": "",
+}
 TOO_MANY_FIELDS = "&".join(f"f{number}=1" for number in range(1500))
 
 
@@ -66,6 +84,8 @@ def look(page: Page, name: str, language: str, size: str) -> None:
     for selector in ("body", "h1"):
         style = page.eval_on_selector(selector, "e => getComputedStyle(e).wordBreak")
         assert style == "keep-all", where
+    wrap = page.eval_on_selector("body", "e => getComputedStyle(e).overflowWrap")
+    assert wrap == "anywhere", where
     if language == "ko":
         assert DETACHED_ON_PAGE.findall(page.inner_text("body")) == [], where
 
@@ -76,16 +96,25 @@ def test_the_signed_in_pages_fit_and_keep_korean_words_whole(
     user: User,
     make_client: Callable[..., RegisteredClient],
     exchange: Callable[..., dict[str, Any]],
+    signed_in: HttpClient,
     language: str,
 ) -> None:
     client = make_client(name="Demo client")
     exchange(client, scope="openid email")
     consent = authorize_url(client, scope="openid profile email")
+    unreleased = make_client(name="Unreleased app", live=False)
+    signed_in.post("/developers/new", CONSOLE_APP)
+    console_app = "/developers/apps/" + Client.objects.get(name=CONSOLE_APP["name"]).client_id
     pages = {
         "account": "/accounts/",
         "connected-apps": "/accounts/apps/",
         "consent": consent,
         "authorize-error": "/oauth/authorize?client_id=unknown",
+        "in-development": authorize_url(unreleased),
+        "console": "/developers/",
+        "console-new": "/developers/new",
+        "console-app": f"{console_app}/",
+        "console-usage": f"{console_app}/usage",
     }
 
     with chromium() as browser:
@@ -113,6 +142,35 @@ def test_the_sign_in_page_fits_and_keeps_korean_words_whole(
                 page = tab.new_page()
                 page.goto(f"{live}/accounts/login/")
                 look(page, "sign-in", language, size)
+                current = page.locator(".language [aria-current=true]")
+                assert current.inner_text() == NAMES[language]
+                assert current.evaluate(CURRENT_LOOK) == [700, "underline", "1", False]
+                assert page.locator(".language button:disabled").count() == 0
+        with context(browser, language, "phone") as tab:
+            page = tab.new_page()
+            page.goto(f"{live}/accounts/login/")
+            other = "ko" if language == "en" else "en"
+            page.locator(".language button").click()
+            page.wait_for_function(f"document.documentElement.lang === '{other}'")
+            assert page.locator(".language [aria-current=true]").inner_text() == NAMES[other]
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_sign_in_with_providers_and_their_failure_page_fit(
+    live: str, upstream: Any, language: str
+) -> None:
+    upstream.naver.auto_approve = False
+
+    with chromium() as browser:
+        for size in SIZES:
+            with context(browser, language, size) as tab:
+                page = tab.new_page()
+                page.goto(f"{live}/accounts/login/")
+                look(page, "sign-in-providers", language, size)
+                page.locator("button.provider-naver").click()
+                page.get_by_role("button", name="Cancel").click()
+                page.locator("[data-reason=denied]").wait_for()
+                look(page, "provider-cancelled", language, size)
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -66,6 +66,7 @@ def workers(db: None) -> Iterator[str]:
         "DATABASE_URL": database_url(),
         "REDIS_URL": "",
         "DEMO_CLIENT": "false",
+        "EMAIL_HOST": "127.0.0.1",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "authserver.wsgi", "--workers", "3",

@@ -12,10 +12,21 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# What production needs set: with these, the server starts.
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "x" * 50,
+    "ISSUER": "https://auth.example.com",
+    "EMAIL_HOST": "127.0.0.1",
+}
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ISSUER"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "ISSUER", "EMAIL_HOST"}
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -34,7 +45,7 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
 
 
 def test_production_refuses_to_start_without_an_issuer() -> None:
-    result = manage("check", DEBUG="false", SECRET_KEY="x" * 50)
+    result = manage("check", DEBUG="false", SECRET_KEY="x" * 50, EMAIL_HOST="127.0.0.1")
 
     assert result.returncode != 0
     assert "ISSUER is not set" in result.stderr
@@ -55,6 +66,8 @@ def test_production_refuses_to_start_without_an_issuer() -> None:
         ("REDIS_URL", "127.0.0.1:6379"),
         ("UPSTREAM_TIMEOUT", "11"),  # refused, never cut down to 10 without a word
         ("UPSTREAM_TIMEOUT", "0"),
+        ("EMAIL_PORT", "smtp"),
+        ("EMAIL_TIMEOUT", "600"),  # the person waits meanwhile
     ],
 )
 def test_bad_values_are_refused_with_the_settings_name(name: str, value: str) -> None:
@@ -65,14 +78,21 @@ def test_bad_values_are_refused_with_the_settings_name(name: str, value: str) ->
     assert name in result.stderr
 
 
-def test_production_starts_with_the_required_settings() -> None:
+def test_production_refuses_to_start_without_a_mail_server() -> None:
     result = manage("check", DEBUG="false", SECRET_KEY="x" * 50, ISSUER="https://auth.example.com")
+
+    assert result.returncode != 0
+    assert "EMAIL_HOST is not set" in result.stderr
+
+
+def test_production_starts_with_the_required_settings() -> None:
+    result = manage("check", **PRODUCTION)
 
     assert result.returncode == 0, result.stderr
 
 
 def test_log_level_in_any_case_and_hsts_turned_off_with_zero() -> None:
-    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ISSUER": "https://auth.example.com"}
+    production = PRODUCTION
     result = manage(
         "shell", "-c", "from django.conf import settings as s; "
         "print(s.LOG_LEVEL, s.LOGGING['root']['level'], s.SECURE_HSTS_SECONDS)",
@@ -88,16 +108,14 @@ def test_log_level_in_any_case_and_hsts_turned_off_with_zero() -> None:
 def test_the_issuer_has_one_spelling_and_its_https_turns_on_the_protections() -> None:
     show = "from django.conf import settings as s; print(s.ISSUER, s.SESSION_COOKIE_SECURE, " \
         "s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS > 0)"  # fmt: skip
-    result = manage("shell", "-c", show, DEBUG="false", SECRET_KEY="x" * 50,
-                    ISSUER="HTTPS://Auth.Example.COM/")  # fmt: skip
+    result = manage("shell", "-c", show, **{**PRODUCTION, "ISSUER": "HTTPS://Auth.Example.COM/"})
 
     assert result.stdout.splitlines()[-1].split() == ["https://auth.example.com"] + ["True"] * 4
 
 
 def test_an_ipv6_issuer_is_an_allowed_host() -> None:
     show = "from django.conf import settings as s; print(s.ALLOWED_HOSTS)"
-    result = manage("shell", "-c", show, DEBUG="false", SECRET_KEY="x" * 50,
-                    ISSUER="https://[2001:db8::1]")  # fmt: skip
+    result = manage("shell", "-c", show, **{**PRODUCTION, "ISSUER": "https://[2001:db8::1]"})
 
     assert result.stdout.splitlines()[-1] == "['[2001:db8::1]']"
 
@@ -115,7 +133,7 @@ def test_error_pages_and_reports_hide_urls_that_may_carry_passwords(settings: An
 
 
 def test_deploy_check_warns_of_the_demo_app() -> None:
-    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50, "ISSUER": "https://auth.example.com"}
+    production = PRODUCTION
 
     with_demo = manage("check", "--deploy", **production, DEMO_CLIENT="true")
     without = manage("check", "--deploy", **production, DEMO_CLIENT="false")

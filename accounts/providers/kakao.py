@@ -38,14 +38,19 @@ class Kakao(Provider):
         claims = None
         if self.uses_openid():
             claims = self.id_token_claims(token, pending=pending, issuers=[self.setting("ISSUER")])
+        profile = self.user_profile(token)
+        if claims is not None and claims["sub"] != profile.uid:
+            raise UpstreamInvalid("profile describes someone else than the id_token")
+        return profile
+
+    def user_profile(self, token: dict[str, Any]) -> Profile:
+        """The person an access token is for, from /v2/user/me."""
         status, body = self.get_json(self.setting("PROFILE_URL"), token, **{"Content-Type": FORM})
         if status != 200 or not isinstance(body, dict) or "code" in body:
             raise UpstreamRefused(f"profile: HTTP {status}")
         uid = body.get("id")
         if isinstance(uid, bool) or not isinstance(uid, int):
             raise UpstreamInvalid("profile: no numeric id")
-        if claims is not None and claims["sub"] != str(uid):
-            raise UpstreamInvalid("profile describes someone else than the id_token")
         account = mapping(body.get("kakao_account"))
         profile = mapping(account.get("profile"))
         properties = mapping(body.get("properties"))

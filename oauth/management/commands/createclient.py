@@ -32,6 +32,18 @@ class Command(BaseCommand):
             "for tokens. Needs --public and --first-party.",
         )
         parser.add_argument("--scope", default=None, help='Allowed scopes, e.g. "openid profile".')
+        parser.add_argument(
+            "--post-logout-redirect-uri",
+            action="append",
+            default=[],
+            dest="post_logout_redirect_uris",
+            help="Where the app may send people after signing them out here. Repeat for several.",
+        )
+        parser.add_argument(
+            "--backchannel-logout-uri",
+            default="",
+            help="Where logout tokens are POSTed when a session the app got tokens in ends.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -42,6 +54,8 @@ class Command(BaseCommand):
                 first_party=options["first_party"],
                 native=options["native"],
                 scope=options["scope"],
+                post_logout_redirect_uris=options["post_logout_redirect_uris"],
+                backchannel_logout_uri=options["backchannel_logout_uri"],
             )
         except ValidationError as error:
             messages = "; ".join(
@@ -55,6 +69,10 @@ class Command(BaseCommand):
             "scope": client.allowed_scopes,
             "native": client.native,
         }
+        if client.post_logout_redirect_uris:
+            credentials["post_logout_redirect_uris"] = client.post_logout_redirect_uris
+        if client.backchannel_logout_uri:
+            credentials["backchannel_logout_uri"] = client.backchannel_logout_uri
         if secret is not None:
             credentials["client_secret"] = secret
         self.stdout.write(json.dumps(credentials, indent=2))

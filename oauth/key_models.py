@@ -1,4 +1,5 @@
-"""Signing keys' rows (keys.py holds what is done with them)."""
+"""The signing key model, apart from models.py (the clients, grants and tokens), which
+re-exports it: keys are a concept of their own (see keys.py for what is done with them)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,18 @@ class SigningKey(models.Model):
         ACTIVE = "active", _("Active")
         RETIRED = "retired", _("Retired")
 
-    kid = models.CharField(max_length=64, unique=True)
-    algorithm = models.CharField(max_length=10)
-    state = models.CharField(max_length=8, choices=State.choices, default=State.NEXT)
-    private_key_encrypted = models.TextField(editable=False)
-    public_jwk = models.JSONField(editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    activated_at = models.DateTimeField(null=True, blank=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
+    kid = models.CharField(_("kid"), max_length=64, unique=True)
+    algorithm = models.CharField(_("algorithm"), max_length=10)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.NEXT)
+    private_key_encrypted = models.TextField(_("private key encrypted"), editable=False)
+    public_jwk = models.JSONField(_("public jwk"), editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
         constraints = [
             models.UniqueConstraint(
                 fields=["algorithm"],
