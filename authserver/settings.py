@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from authserver.environment import (
     LONGEST_LIFETIME,
     development_secret_key,
+    email_backend,
     env_bool,
     env_choice,
     env_int,
@@ -353,16 +354,7 @@ UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
 # Mail (sign-up, verification, password reset), by Django's own setting names. Development
 # prints it to the console; production refuses to start without a server to send it through.
 EMAIL_HOST = env_str("EMAIL_HOST")
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-elif DEBUG:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-else:
-    raise ImproperlyConfigured(
-        "EMAIL_HOST is not set. Refusing to start with DEBUG off and no mail server: sign-up "
-        "and password reset send mail. Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, "
-        "EMAIL_HOST_PASSWORD, EMAIL_USE_TLS as it needs), or set DEBUG=true for development."
-    )
+EMAIL_BACKEND = email_backend(EMAIL_HOST, DEBUG)
 EMAIL_PORT = env_int("EMAIL_PORT", 25, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
