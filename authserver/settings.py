@@ -334,18 +334,15 @@ KAKAO_TOKEN_URL = env_str("KAKAO_TOKEN_URL", "https://kauth.kakao.com/oauth/toke
 KAKAO_PROFILE_URL = env_str("KAKAO_PROFILE_URL", "https://kapi.kakao.com/v2/user/me")
 KAKAO_JWKS_URL = env_str("KAKAO_JWKS_URL", "https://kauth.kakao.com/.well-known/jwks.json")
 KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
-# Our own mobile apps signing in with Google's or Kakao's SDK (token exchange, accounts/native.py):
-# the app keys their id_tokens may be issued to (space-separated), and the Kakao app whose
-# access tokens are accepted (its numeric id, which access_token_info names).
+# Our own mobile apps' SDK sign-in (accounts/native.py): the app keys their id_tokens may be issued
+# to (space-separated), and the Kakao app whose access tokens are accepted (access_token_info's id).
 GOOGLE_NATIVE_CLIENT_IDS = env_words("GOOGLE_NATIVE_CLIENT_IDS")
 KAKAO_NATIVE_APP_KEY = env_words("KAKAO_NATIVE_APP_KEY")
 KAKAO_APP_ID = env_str("KAKAO_APP_ID")
-# The primary admin key, which Kakao's unlink webhook presents (accounts/unlink_callbacks.py).
+# The primary admin key: Kakao's unlink webhook presents it; Kakao's unlink API is called with it.
 KAKAO_ADMIN_KEY = env_str("KAKAO_ADMIN_KEY")
-KAKAO_TOKEN_INFO_URL = env_str(
-    "KAKAO_TOKEN_INFO_URL", "https://kapi.kakao.com/v1/user/access_token_info"
-)
-# Kakao's unlink API, told (with the admin key) when a person withdraws.
+_KAKAO_TOKEN_INFO = "https://kapi.kakao.com/v1/user/access_token_info"
+KAKAO_TOKEN_INFO_URL = env_str("KAKAO_TOKEN_INFO_URL", _KAKAO_TOKEN_INFO)
 KAKAO_UNLINK_URL = env_str("KAKAO_UNLINK_URL", "https://kapi.kakao.com/v1/user/unlink")
 # Seconds to wait for a provider before giving up (at most 10: a worker thread waits meanwhile).
 UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)

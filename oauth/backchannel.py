@@ -20,7 +20,7 @@ from joserfc import jwt
 
 from events.recording import Kind, event_record
 from infra.outbound import AnswerTooLarge, BoundedSession
-from infra.outbox import NotDelivered, outbox_run
+from infra.outbox import NotDelivered, outbox_clear, outbox_run
 
 from .keys import active_signing_key
 from .models import Grant, LogoutDelivery
@@ -90,6 +90,11 @@ def logout_deliver(delivery: LogoutDelivery) -> None:
 def logout_deliveries_run() -> int:
     """One pass of the worker over the due deliveries; the number delivered."""
     return outbox_run(LogoutDelivery, logout_deliver, given_up=_given_up)
+
+
+def logout_deliveries_clear() -> int:
+    """Forget deliveries done with long ago (infra/outbox.py KEPT)."""
+    return outbox_clear(LogoutDelivery)
 
 
 def _given_up(delivery: LogoutDelivery) -> None:

@@ -16,14 +16,13 @@ from accounts.models import ProviderUnlink
 from accounts.sessions import sessions_clear
 from accounts.unlinks import provider_unlinks_run
 from infra.outbox import outbox_clear
-from oauth.backchannel import logout_deliveries_run
-from oauth.models import LogoutDelivery
+from oauth.backchannel import logout_deliveries_clear, logout_deliveries_run
 
 CLEAR_INTERVAL = 3600  # seconds
 
 
 def clear() -> None:
-    outbox_clear(LogoutDelivery)
+    logout_deliveries_clear()
     outbox_clear(ProviderUnlink)
     sessions_clear()
 
