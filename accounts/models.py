@@ -172,6 +172,13 @@ class UnlinkNotice(models.Model):
     reason = models.CharField(max_length=64, blank=True, help_text="Kakao's referrer_type.")
     received_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # Once settled: whose link it was, whether that left the account no way to sign in, and
+    # when the person read about it on their account page (views.home).
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="unlink_notices"
+    )
+    no_way_in = models.BooleanField(default=False)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.provider} {self.uid} unlinked at {self.received_at:%Y-%m-%d %H:%M:%S}"
@@ -186,6 +193,8 @@ class SignInSession(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_sessions")
     session_key = models.CharField(max_length=40, blank=True)
     method = models.CharField(max_length=16, blank=True, help_text="password, or a provider")
+    # The provider's uid when signed in through one: an unlink of that identity ends the session.
+    identity_uid = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
