@@ -182,3 +182,51 @@ def test_an_account_left_with_no_way_in_can_reset_its_password_by_email(
     HttpsClient().post("/accounts/password/reset/", {"email": email})
 
     assert [message.to for message in mailoutbox] == [[email]]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"user_id": "\x00"},
+        {"user_id": "１２３"},  # full-width digits are digits to Python, not to Kakao
+        {"user_id": "1" * 30},
+        {"user_id": "-1"},
+        {"user_id": "1", "referrer_type": "\x00" + "A" * 5000},
+        {"user_id": "1", "referrer_type": "'\"<script>"},
+    ],
+)
+def test_hostile_fields_in_an_authentic_kakao_unlink_never_make_a_500(
+    live: str, upstream: Any, db: None, method: str, params: dict[str, str]
+) -> None:
+    request = {"app_id": str(upstream.kakao.app_id), "referrer_type": "UNLINK_FROM_APPS", **params}
+    answer = requests.request(
+        method,
+        f"{live}/accounts/unlink/kakao/",
+        **{"params" if method == "GET" else "data": request},
+        headers={"Authorization": f"KakaoAK {upstream.kakao.admin_key}"},
+        timeout=10,
+    )
+
+    assert answer.status_code in (HTTPStatus.OK, HTTPStatus.BAD_REQUEST)
+    for notice in UnlinkNotice.objects.all():
+        assert notice.uid.isdigit() and notice.reason.isprintable() and len(notice.reason) <= 64
+
+
+@pytest.mark.parametrize("notice_id", ["0", "99999999999999999999", "1" * 200])
+def test_marking_a_notice_read_takes_no_hostile_id_badly(
+    signed_in: HttpClient, notice_id: str
+) -> None:
+    response = signed_in.post(f"/accounts/unlink-notices/{notice_id}/read")
+
+    assert response.status_code == HTTPStatus.FOUND
+
+
+def test_marking_a_notice_read_is_a_post_with_csrf(user: User) -> None:
+    strict = HttpsClient(enforce_csrf_checks=True)
+    strict.force_login(user)
+    notice = UnlinkNotice.objects.create(provider="kakao", uid="1", user=user, no_way_in=True)
+
+    assert strict.get(f"/accounts/unlink-notices/{notice.pk}/read").status_code == 405
+    assert strict.post(f"/accounts/unlink-notices/{notice.pk}/read").status_code == 403
+    assert UnlinkNotice.objects.get().dismissed_at is None
