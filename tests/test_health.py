@@ -90,6 +90,7 @@ def server_without_its_database() -> Iterator[str]:
         "DATABASE_URL": "postgres://postgres@127.0.0.1:9/nowhere",
         "REDIS_URL": "redis://127.0.0.1:9/0",
         "DEMO_CLIENT": "false",
+        "EMAIL_HOST": "127.0.0.1",  # production refuses to start without a mail server
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "authserver.wsgi", "--workers", "1",
