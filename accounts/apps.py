@@ -11,7 +11,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from oauth.native import Exchanger, exchanger_register
 
-        from . import native, sign_in, sign_out  # noqa: F401  (sign_in, sign_out connect receivers)
+        from . import native, sign_in  # noqa: F401  (sign_in connects receivers)
 
         exchanger_register(
             Exchanger(person=native.exchange_person, offered=native.exchange_offered)

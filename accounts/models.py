@@ -167,18 +167,30 @@ class UnlinkNotice(models.Model):
     """A provider telling us that a person unlinked our service, kept from the moment it
     arrives: settled once the link is gone (accounts/unlinking.py), retried until then."""
 
-    provider = models.CharField(max_length=16, choices=SocialIdentity.Provider.choices)
-    uid = models.CharField(max_length=255)
-    reason = models.CharField(max_length=64, blank=True, help_text="Kakao's referrer_type.")
-    received_at = models.DateTimeField(default=timezone.now)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    provider = models.CharField(
+        max_length=16, choices=SocialIdentity.Provider.choices, verbose_name=_("provider")
+    )
+    uid = models.CharField(max_length=255, verbose_name=_("uid"))
+    reason = models.CharField(
+        max_length=64, blank=True, help_text=_("Kakao's referrer_type."), verbose_name=_("reason")
+    )
+    received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
+    settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("settled at"))
     # Once settled: whose link it was, whether that left the account no way to sign in, and
     # when the person read about it on their account page (views.home).
     user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.CASCADE, related_name="unlink_notices"
-    )
-    no_way_in = models.BooleanField(default=False)
-    dismissed_at = models.DateTimeField(null=True, blank=True)
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="unlink_notices",
+        verbose_name=_("user"),
+    )  # fmt: skip
+    no_way_in = models.BooleanField(
+        default=False, verbose_name=_("no way in left"),
+        help_text=_("The account had no other way to sign in: its apps' access ended."),
+    )  # fmt: skip
+    dismissed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
+
+    class Meta:
+        verbose_name = _("unlink notice")
+        verbose_name_plural = _("unlink notices")
 
     def __str__(self) -> str:
         return f"{self.provider} {self.uid} unlinked at {self.received_at:%Y-%m-%d %H:%M:%S}"
@@ -189,19 +201,27 @@ class SignInSession(models.Model):
     it is over everywhere. `sid` names it to apps (the id_token's `sid`); the Django session key
     that carries it is a secret and is kept only to end that session."""
 
-    sid = models.CharField(max_length=64)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_sessions")
-    session_key = models.CharField(max_length=40, blank=True)
-    method = models.CharField(max_length=16, blank=True, help_text="password, or a provider")
-    # The provider's uid when signed in through one: an unlink of that identity ends the session.
-    identity_uid = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_seen_at = models.DateTimeField(default=timezone.now)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    ip_address = models.GenericIPAddressField(null=True, blank=True)
-    user_agent = models.CharField(max_length=300, blank=True)
+    sid = models.CharField(max_length=64, verbose_name=_("sid"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="sign_in_sessions", verbose_name=_("user")
+    )
+    session_key = models.CharField(max_length=40, blank=True, verbose_name=_("session key"))
+    method = models.CharField(
+        max_length=16, blank=True, help_text=_("password, or a provider"), verbose_name=_("method")
+    )
+    identity_uid = models.CharField(
+        max_length=255, blank=True, verbose_name=_("identity uid"),
+        help_text=_("The provider's uid, when signed in through one: its unlink ends the session."),
+    )  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    last_seen_at = models.DateTimeField(default=timezone.now, verbose_name=_("last seen at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
+    ip_address = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    user_agent = models.CharField(max_length=300, blank=True, verbose_name=_("user agent"))
 
     class Meta:
+        verbose_name = _("sign-in session")
+        verbose_name_plural = _("sign-in sessions")
         constraints = [models.UniqueConstraint(fields=["sid"], name="sign_in_session_sid_unique")]
 
     def __str__(self) -> str:
@@ -212,11 +232,14 @@ class ProviderUnlink(OutboxRow):
     """A provider to be told that a withdrawn person's account here is gone (Kakao's unlink
     API), sent by the worker (infra/outbox.py). The uid is all that is kept of the person."""
 
-    provider = models.CharField(max_length=16, choices=SocialIdentity.Provider.choices)
-    uid = models.CharField(max_length=255)
+    provider = models.CharField(
+        max_length=16, choices=SocialIdentity.Provider.choices, verbose_name=_("provider")
+    )
+    uid = models.CharField(max_length=255, verbose_name=_("uid"))
 
     class Meta(OutboxRow.Meta):
-        pass
+        verbose_name = _("provider unlink")
+        verbose_name_plural = _("provider unlinks")
 
     def __str__(self) -> str:
         return f"unlink {self.provider} {self.uid}"

@@ -1,19 +1,23 @@
-"""Signing out: the page that follows says so, whichever way the person signed out."""
+"""The sign-out button: Django's LogoutView, and the sign-in page it leads to says so once.
+
+Only here: an app's logout (oauth/logout.py) and a withdrawal show pages of their own that say
+it, and a message left for later would greet the person at some later sign-in."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.signals import user_logged_out
-from django.dispatch import receiver
-from django.http import HttpRequest
+from django.contrib.auth.views import LogoutView
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 
-@receiver(user_logged_out)
-def say_signed_out(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
-    # The session is flushed after this signal; the message goes in its own cookie, and the
-    # sign-in page shows it once.
-    if request is not None and hasattr(request, "_messages"):
-        messages.success(request, _("You have been signed out."))
+class SignOutView(LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        was_signed_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_signed_in:
+            # The session is gone; the message rides in its own cookie.
+            messages.success(request, _("You have been signed out."))
+        return response

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import (
     account_views,
     passwords,
+    sign_out,
     signup_views,
     unlink_callbacks,
     upstream,
@@ -18,7 +18,7 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", sign_out.SignOutView.as_view(), name="logout"),
     path("login/<str:provider_id>/", upstream.start, name="upstream-start"),
     path("callback/<str:provider_id>/", upstream.callback, name="upstream-callback"),
     path("identities/<int:identity_id>/unlink", upstream.unlink, name="identity-unlink"),

@@ -134,3 +134,17 @@ LOOPBACK_NAMES = {"127.0.0.1", "::1", "localhost"}
 def host_pattern(hostname: str | None) -> str:
     """A host as ALLOWED_HOSTS names it: an IPv6 address in brackets, as in a Host header."""
     return f"[{hostname}]" if hostname and ":" in hostname else hostname or ""
+
+
+def email_backend(host: str, debug: bool) -> str:
+    """SMTP when a mail server is named; the console in development; in production, no start
+    without one (sign-up and password reset send mail)."""
+    if host:
+        return "django.core.mail.backends.smtp.EmailBackend"
+    if debug:
+        return "django.core.mail.backends.console.EmailBackend"
+    raise ImproperlyConfigured(
+        "EMAIL_HOST is not set. Refusing to start with DEBUG off and no mail server: sign-up "
+        "and password reset send mail. Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, "
+        "EMAIL_HOST_PASSWORD, EMAIL_USE_TLS as it needs), or set DEBUG=true for development."
+    )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from authserver.environment import (
     LONGEST_LIFETIME,
     development_secret_key,
+    email_backend,
     env_bool,
     env_choice,
     env_int,
@@ -334,15 +335,18 @@ KAKAO_TOKEN_URL = env_str("KAKAO_TOKEN_URL", "https://kauth.kakao.com/oauth/toke
 KAKAO_PROFILE_URL = env_str("KAKAO_PROFILE_URL", "https://kapi.kakao.com/v2/user/me")
 KAKAO_JWKS_URL = env_str("KAKAO_JWKS_URL", "https://kauth.kakao.com/.well-known/jwks.json")
 KAKAO_ISSUER = env_str("KAKAO_ISSUER", "https://kauth.kakao.com")
-# Our own mobile apps' SDK sign-in (accounts/native.py): the app keys their id_tokens may be issued
-# to (space-separated), and the Kakao app whose access tokens are accepted (access_token_info's id).
+# Our own mobile apps signing in with Google's or Kakao's SDK (token exchange, accounts/native.py):
+# the app keys their id_tokens may be issued to (space-separated), and the Kakao app whose
+# access tokens are accepted (its numeric id, which access_token_info names).
 GOOGLE_NATIVE_CLIENT_IDS = env_words("GOOGLE_NATIVE_CLIENT_IDS")
 KAKAO_NATIVE_APP_KEY = env_words("KAKAO_NATIVE_APP_KEY")
 KAKAO_APP_ID = env_str("KAKAO_APP_ID")
-# The primary admin key: Kakao's unlink webhook presents it; Kakao's unlink API is called with it.
+# The primary admin key, which Kakao's unlink webhook presents (accounts/unlink_callbacks.py).
 KAKAO_ADMIN_KEY = env_str("KAKAO_ADMIN_KEY")
-_KAKAO_TOKEN_INFO = "https://kapi.kakao.com/v1/user/access_token_info"
-KAKAO_TOKEN_INFO_URL = env_str("KAKAO_TOKEN_INFO_URL", _KAKAO_TOKEN_INFO)
+KAKAO_TOKEN_INFO_URL = env_str(
+    "KAKAO_TOKEN_INFO_URL", "https://kapi.kakao.com/v1/user/access_token_info"
+)
+# Kakao's unlink API, told (with the admin key) when a person withdraws.
 KAKAO_UNLINK_URL = env_str("KAKAO_UNLINK_URL", "https://kapi.kakao.com/v1/user/unlink")
 # Seconds to wait for a provider before giving up (at most 10: a worker thread waits meanwhile).
 UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
@@ -350,16 +354,7 @@ UPSTREAM_TIMEOUT = env_int("UPSTREAM_TIMEOUT", 10, maximum=10)
 # Mail (sign-up, verification, password reset), by Django's own setting names. Development
 # prints it to the console; production refuses to start without a server to send it through.
 EMAIL_HOST = env_str("EMAIL_HOST")
-if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-elif DEBUG:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-else:
-    raise ImproperlyConfigured(
-        "EMAIL_HOST is not set. Refusing to start with DEBUG off and no mail server: sign-up "
-        "and password reset send mail. Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, "
-        "EMAIL_HOST_PASSWORD, EMAIL_USE_TLS as it needs), or set DEBUG=true for development."
-    )
+EMAIL_BACKEND = email_backend(EMAIL_HOST, DEBUG)
 EMAIL_PORT = env_int("EMAIL_PORT", 25, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")

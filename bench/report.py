@@ -69,6 +69,21 @@ def print_table(report: dict[str, Any], *, written: str) -> None:
     print(f"\n{machine['cores']} cores, {machine['cpu']}; took {report['seconds']} s; {written}")
 
 
+def print_seeded(
+    empty: dict[str, Any], seeded: dict[str, Any], cleanup: dict[str, Any], sizes: dict[str, int]
+) -> None:
+    """BENCH_SEED's findings: ratios on the seeded database beside the empty one's, the
+    refresh benchmark's p99 while cleartokens ran, and the database's sizes."""
+    print(f"\n{'endpoint':<14} {'empty':>8} {'seeded':>8}  (× floor)")
+    for name, result in seeded.items():
+        before = empty.get(name, {}).get("ratio_to_floor", 0)
+        print(f"{name:<14} {before:>8} {result['ratio_to_floor']:>8}")
+    print(f"\ncleartokens under the refresh load: took {cleanup['seconds']:.0f} s; refresh p99 "
+          f"{cleanup['p99_before_ms']} ms before, {cleanup['p99_during_ms']} ms during "
+          f"(worst slice {cleanup['p99_worst_ms']} ms, {cleanup['slices']} slices)")  # fmt: skip
+    print("database size: " + ", ".join(f"{k} {v / 2**20:.0f} MiB" for k, v in sizes.items()))
+
+
 def results_page(report: dict[str, Any], *, slice_seconds: int) -> str:
     """docs/benchmark-results.md: the last full run, as docs/benchmark.md shows it."""
     machine = report["machine"]

@@ -26,7 +26,8 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 import psycopg
 import requests
 
-from bench.report import machine, print_table, results_page
+from bench.report import machine, print_seeded, print_table, results_page
+from bench.seed import database_size, seed, vacuum
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8800
@@ -47,6 +48,9 @@ DEFAULT_PAIRS = 11
 PAIRS = int(os.environ.get("BENCH_PAIRS", DEFAULT_PAIRS))
 # For working on one path: BENCH_ONLY=token_refresh,token_code measures just those.
 ONLY = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+# BENCH_SEED=1000000: measure on the empty database, load that many rows per table (seed.py),
+# measure again, then time refreshes while cleartokens removes the expired half.
+SEED = int(os.environ.get("BENCH_SEED", "0") or 0)
 WARMUP_SECONDS = 2
 MINT_SECONDS = 10
 
@@ -107,6 +111,7 @@ def create_fixtures() -> dict[str, Any]:
     consent_grant(user=person, client=client, scope="openid profile email")
     return {
         "client_id": client.client_id,
+        "client_pk": client.pk,
         "client_secret": secret,
         "redirect_uri": client.redirect_uris[0],
         "server_basic": basic(server.client_id, server_secret or ""),
@@ -248,28 +253,12 @@ def main() -> None:
             "body": "token=" + tokens["access_token"],
         }  # fmt: skip
 
-        print("Measuring …", flush=True)
-        floor = {"path": "/ping"}
-        for request in (floor, api_me, introspect, authorize):
-            wrk(WARMUP_SECONDS, **request)
-        requests_by_name = {"api_me": api_me, "introspection": introspect, "authorize": authorize}
-        results = {
-            name: paired(name, floor, [request] * PAIRS)
-            for name, request in requests_by_name.items()
-            if selected(name)
-        }
-        with tempfile.TemporaryDirectory() as scratch:
-            codes, refresh_tokens = Path(scratch) / "codes", Path(scratch) / "refresh"
-            mint(codes, MINT_SECONDS, capture="code=([^&]+)", **authorize)
-            mint(refresh_tokens, MINT_SECONDS, values=codes,
-                 capture='"refresh_token": *"([^"]+)"', **code_exchange)  # fmt: skip
-            refresh_runs = [{**refresh, "values": chunk} for chunk in split(refresh_tokens, PAIRS)]
-            mint(codes, MINT_SECONDS, capture="code=([^&]+)", **authorize)  # fresh: codes expire
-            code_runs = [{**code_exchange, "values": chunk} for chunk in split(codes, PAIRS)]
-            if selected("token_code"):
-                results["token_code"] = paired("token_code", floor, code_runs)
-            if selected("token_refresh"):
-                results["token_refresh"] = paired("token_refresh", floor, refresh_runs)
+        endpoints = {"floor": {"path": "/ping"}, "api_me": api_me, "introspection": introspect,
+                     "authorize": authorize, "code_exchange": code_exchange,
+                     "refresh": refresh}  # fmt: skip
+        results = measure_all(endpoints)
+        if SEED:
+            results = seeded_run(env["DATABASE_URL"], fixtures, endpoints, results)
 
     middle = sorted(FLOOR_RUNS, key=lambda run: run["requests_per_second"])[len(FLOOR_RUNS) // 2]
     results = {
@@ -284,12 +273,85 @@ def main() -> None:
     report = {"machine": machine(gunicorn=GUNICORN, wrk=WRK, pairs=PAIRS), "results": results,
               "seconds": round(time.monotonic() - started)}  # fmt: skip
     written = "written to bench/results.json"
-    if not ONLY:  # a partial run leaves the full figures alone
+    if not ONLY and not SEED:  # a partial or seeded run leaves the full figures alone
         (ROOT / "bench" / "results.json").write_text(json.dumps(report, indent=2) + "\n")
-    if not ONLY and PAIRS >= DEFAULT_PAIRS:  # only a full run is what the docs show
+    if not ONLY and not SEED and PAIRS >= DEFAULT_PAIRS:  # only a full run is what docs show
         RESULTS_PAGE.write_text(results_page(report, slice_seconds=SLICE_SECONDS))
         written += f" and {RESULTS_PAGE.relative_to(ROOT)}"
-    print_table(report, written=written if not ONLY else "not written (BENCH_ONLY)")
+    print_table(
+        report, written="not written (BENCH_ONLY or BENCH_SEED)" if ONLY or SEED else written
+    )
+
+
+def measure_all(endpoints: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every selected endpoint paired with the floor; codes and refresh tokens minted afresh."""
+    print("Measuring …", flush=True)
+    floor, authorize = endpoints["floor"], endpoints["authorize"]
+    code_exchange, refresh = endpoints["code_exchange"], endpoints["refresh"]
+    for name in ("floor", "api_me", "introspection", "authorize"):
+        wrk(WARMUP_SECONDS, **endpoints[name])
+    results = {
+        name: paired(name, floor, [endpoints[name]] * PAIRS)
+        for name in ("api_me", "introspection", "authorize")
+        if selected(name)
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        codes, refresh_tokens = Path(scratch) / "codes", Path(scratch) / "refresh"
+        mint(codes, MINT_SECONDS, capture="code=([^&]+)", **authorize)
+        mint(refresh_tokens, MINT_SECONDS, values=codes,
+             capture='"refresh_token": *"([^"]+)"', **code_exchange)  # fmt: skip
+        refresh_runs = [{**refresh, "values": chunk} for chunk in split(refresh_tokens, PAIRS)]
+        mint(codes, MINT_SECONDS, capture="code=([^&]+)", **authorize)  # fresh: codes expire
+        code_runs = [{**code_exchange, "values": chunk} for chunk in split(codes, PAIRS)]
+        if selected("token_code"):
+            results["token_code"] = paired("token_code", floor, code_runs)
+        if selected("token_refresh"):
+            results["token_refresh"] = paired("token_refresh", floor, refresh_runs)
+    return results
+
+
+def seeded_run(url: str, fixtures: dict[str, Any], endpoints: dict[str, Any], empty: Any) -> Any:
+    """Seed, measure again, then refreshes while cleartokens runs; prints what it found."""
+    database_url, sizes = url, {"empty": database_size(url)}
+    print(f"Seeding {SEED} rows per table …", flush=True)
+    seconds = seed(database_url, SEED, client_pk=fixtures["client_pk"])
+    sizes["seeded"] = database_size(database_url)
+    print(f"  seeded in {seconds:.0f} s (COPY)", flush=True)
+    seeded = measure_all(endpoints)
+    cleanup = cleanup_under_load(endpoints)
+    vacuum(database_url)
+    sizes["after cleanup and VACUUM"] = database_size(database_url)
+    print_seeded(empty, seeded, cleanup, sizes)
+    return seeded
+
+
+def cleanup_under_load(endpoints: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """p99 of refresh slices before, then while `manage.py cleartokens` runs."""
+    slices = 40
+    with tempfile.TemporaryDirectory() as scratch:
+        codes, refresh_tokens = Path(scratch) / "codes", Path(scratch) / "refresh"
+        mint(codes, 2 * MINT_SECONDS, capture="code=([^&]+)", **endpoints["authorize"])
+        mint(refresh_tokens, 2 * MINT_SECONDS, values=codes,
+             capture='"refresh_token": *"([^"]+)"', **endpoints["code_exchange"])  # fmt: skip
+        runs = [{**endpoints["refresh"], "values": c} for c in split(refresh_tokens, slices)]
+        before = [measure(SLICE_SECONDS, **run)["p99_ms"] for run in runs[:5]]
+        started = time.monotonic()
+        cleaner = subprocess.Popen([sys.executable, "manage.py", "cleartokens"], cwd=ROOT,
+                                   stdout=subprocess.DEVNULL)  # fmt: skip
+        during = []
+        for run in runs[5:]:
+            if cleaner.poll() is not None:
+                break
+            during.append(measure(SLICE_SECONDS, **run)["p99_ms"])
+        cleaner.wait()
+        took = time.monotonic() - started
+    return {
+        "seconds": took,
+        "p99_before_ms": sorted(before)[len(before) // 2],
+        "p99_during_ms": sorted(during)[len(during) // 2] if during else None,
+        "p99_worst_ms": max(during, default=None),
+        "slices": len(during),
+    }
 
 
 def selected(name: str) -> bool:

@@ -118,6 +118,10 @@ def client_fields(data: object, *, name_default: str) -> dict[str, Any]:
     if not scope or not set(scope) <= set(SUPPORTED_SCOPES):
         raise bad("scope asks for scopes this server does not have.")
     kind = kind_of(method, application_type, uris)
+    if kind != Client.Kind.NATIVE and any(uri.lower().startswith("http:") for uri in uris):
+        # RFC 8252 §7.3: plain http only on a native app's own device (the console also lets
+        # web apps use localhost while they are developed; a registration is not that).
+        raise InvalidRedirectURIError(description="Use https (http is for native apps only).")
     try:
         validate_for_kind(kind, uris, public=kind != Client.Kind.WEB)
     except ValidationError:

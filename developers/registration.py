@@ -135,10 +135,14 @@ class Configuration(Endpoint, ClientConfigurationEndpoint):  # type: ignore[misc
     def revoke_access_token(self, *arguments: Any) -> None:
         """RFC 7592 §2: a token presented for a client that does not exist is revoked. authlib
         1.9 documents (token, request) and calls it with (request, token): take the token
-        wherever it comes."""
-        for argument in arguments:
-            if isinstance(argument, RegistrationAccess):
-                argument.delete()
+        wherever it comes. A client an operator disabled still exists: its token is kept for
+        when it is enabled again (the answer is 401 all the same)."""
+        tokens = [argument for argument in arguments if isinstance(argument, RegistrationAccess)]
+        requests = [argument for argument in arguments if hasattr(argument, "client_id_in_path")]
+        for token in tokens:
+            path_id = requests[0].client_id_in_path if requests else None
+            if token.client.client_id != path_id:
+                token.delete()
 
     def check_permission(self, client: Client, request: Any) -> bool:
         return True  # the registration access token is the permission

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 log = logging.getLogger("infra.outbox")
 
@@ -29,12 +30,12 @@ KEPT = timedelta(days=30)  # how long delivered and given-up rows stay, for oper
 
 
 class OutboxRow(models.Model):
-    created_at = models.DateTimeField(default=timezone.now)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-    given_up_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    delivered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("delivered at"))
+    given_up_at = models.DateTimeField(null=True, blank=True, verbose_name=_("given up at"))
+    last_error = models.CharField(max_length=200, blank=True, verbose_name=_("last error"))
 
     class Meta:
         abstract = True

@@ -93,7 +93,7 @@ def logout_deliveries_run() -> int:
 
 
 def logout_deliveries_clear() -> int:
-    """Forget deliveries done with long ago (infra/outbox.py KEPT)."""
+    """Forget the deliveries done with long ago (infra/outbox.py's KEPT)."""
     return outbox_clear(LogoutDelivery)
 
 

@@ -21,14 +21,21 @@ class ClientMember(models.Model):
         VIEWER = "viewer", _("Viewer")
         TESTER = "tester", _("Tester")
 
-    client = models.ForeignKey("oauth.Client", on_delete=models.CASCADE, related_name="members")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client_memberships"
+    client = models.ForeignKey(
+        "oauth.Client", on_delete=models.CASCADE, related_name="members", verbose_name=_("client")
     )
-    role = models.CharField(max_length=10, choices=Role.choices)
-    created_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="client_memberships",
+        verbose_name=_("user"),
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, verbose_name=_("role"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("client member")
+        verbose_name_plural = _("client members")
         constraints = [
             # Also the index of the one check the authorization endpoint makes of a client
             # in development: is this person one of its people?

@@ -206,7 +206,7 @@ class Client(models.Model):
         uris = self.redirect_uris if isinstance(self.redirect_uris, list) else []
         if self.kind:
             validate_for_kind(self.kind, uris, public=self.is_public)
-        elif any(is_private_use(uri) for uri in uris if isinstance(uri, str)):
+        elif not self.native and any(is_private_use(uri) for uri in uris if isinstance(uri, str)):
             raise ValidationError(
                 {"redirect_uris": _("Only native apps may use a scheme of their own.")}
             )

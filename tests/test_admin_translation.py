@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.apps import apps
 from django.test import Client as HttpClient
+from django.utils.functional import Promise
 
 from accounts.models import User
 from tests.conftest import HttpsClient, RegisteredClient
@@ -57,3 +59,25 @@ def test_the_security_events_list_is_in_korean(operator: HttpClient, user: User)
     for korean in ("생성 시각", "종류", "운영자", "IP 주소"):
         assert korean in page
     assert "Created at" not in page and "Ip address" not in page
+
+
+@pytest.mark.parametrize("app", ["accounts", "oauth", "events", "developers"])
+def test_every_model_and_field_of_ours_has_a_translatable_name(app: str) -> None:
+    """What the admin shows of our models (their names, field labels, help) is translatable:
+    a new model or field written without _() would show English in a Korean admin."""
+    untranslatable = [
+        f"{model.__name__}.{name}"
+        for model in apps.get_app_config(app).get_models()
+        for name, text in [
+            ("Meta.verbose_name", model._meta.verbose_name),
+            *(
+                (f"{field.name} {part}", getattr(field, part))
+                for field in model._meta.get_fields()
+                if field.concrete and field.name != "id"
+                for part in ("verbose_name", "help_text")
+                if getattr(field, part)
+            ),
+        ]
+        if not isinstance(text, Promise)
+    ]
+    assert untranslatable == []

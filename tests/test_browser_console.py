@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -18,9 +19,14 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import User
 from developers.models import ReviewRequest
-from oauth.models import Client
-from tests.conftest import PASSWORD
+from developers.reviews import review_decide, review_request
+from developers.services import app_create
+from oauth.models import Client, ClientMember
+from tests.conftest import PASSWORD, authorize_url
+from tests.conftest import RegisteredClient as Registered
 from tests.test_browser import chromium
+from tests.test_page_layout import SIZES, context, look
+from tests.test_page_layout import sign_in as layout_sign_in
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
@@ -120,3 +126,51 @@ def test_the_console_from_registration_to_review_and_usage(
     client.save()
     assert authenticates(live, client_id, second)
     assert not authenticates(live, client_id, first)
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_the_console_pages_fit_and_keep_korean_words_whole(
+    live: str,
+    user: User,
+    make_user: Callable[..., User],
+    exchange: Callable[..., dict[str, Any]],
+    language: str,
+) -> None:
+    """Every page of the console, and the pages an app in development shows people, pass the
+    checks of test_page_layout at a phone's width and a desktop's."""
+    app, _secret = app_create(
+        Client(name="Layout app", kind="web", redirect_uris=["https://layout.example/cb"],
+               allowed_scopes="openid profile", privacy_policy_uri="https://layout.example/p"),
+        owner_id=user.pk,
+    )  # fmt: skip
+    ClientMember.objects.create(client=app, user=make_user("tess"), role="tester")
+    make_user("bob")
+    review_request(client=app, user_id=user.pk, note="Please")
+    review = ReviewRequest.objects.get()
+    review_decide(review, approve=False, reason="The privacy policy is missing.", actor_id=None)
+    exchange(Registered(app, _secret), scope="openid profile")
+    base = f"/developers/apps/{app.client_id}"
+    pages = {
+        "console-list": "/developers/",
+        "console-new": "/developers/new",
+        "console-app": f"{base}/",
+        "console-usage": f"{base}/usage",
+        "console-delete": f"{base}/delete",
+        "consent-in-development": authorize_url(
+            Registered(app, _secret), scope="openid profile", prompt="consent"
+        ),
+    }
+
+    with chromium() as browser:
+        for size in SIZES:
+            with context(browser, language, size) as tab:
+                page = tab.new_page()
+                layout_sign_in(page, live)
+                for name, path in pages.items():
+                    page.goto(live + path)
+                    look(page, name, language, size)
+            with context(browser, language, size) as tab:
+                page = tab.new_page()
+                layout_sign_in(page, live, "bob")
+                page.goto(live + authorize_url(Registered(app, _secret), scope="openid profile"))
+                look(page, "in-development", language, size)

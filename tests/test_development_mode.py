@@ -145,3 +145,12 @@ def test_other_redirect_uris_are_refused(db: None, kind: str, public: bool, uri:
     with pytest.raises(ValidationError):
         client_register(client)
     assert not Client.objects.exists()
+
+
+def test_our_own_native_apps_may_use_a_private_use_scheme(db: None) -> None:
+    client = Client(
+        name="Our phone app", redirect_uris=["com.example.ours:/cb"], native=True,
+        client_type=Client.Type.PUBLIC, first_party=True,
+    )  # fmt: skip
+
+    client_register(client)

@@ -4,7 +4,6 @@ the shared cache and the signing keys are there, and names the part that is not.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,11 +11,10 @@ from typing import Any
 
 import pytest
 import requests
-from django.conf import settings
 from django.db import connection
 
 from oauth import keys
-from tests.test_instances import ROOT, free_port, wait_until_up
+from tests.test_instances import ROOT, free_port, production_env, wait_until_up
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,17 +79,11 @@ def server_without_its_database() -> Iterator[str]:
     """A production-configured gunicorn whose PostgreSQL and Redis are ports where nothing
     listens: as a server whose database machine went away."""
     port = free_port()
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ISSUER": f"http://127.0.0.1:{port}",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:9/nowhere",
-        "REDIS_URL": "redis://127.0.0.1:9/0",
-        "DEMO_CLIENT": "false",
-        "EMAIL_HOST": "127.0.0.1",  # production refuses to start without a mail server
-    }
+    env = production_env(
+        f"http://127.0.0.1:{port}",
+        DATABASE_URL="postgres://postgres@127.0.0.1:9/nowhere",
+        REDIS_URL="redis://127.0.0.1:9/0",
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "authserver.wsgi", "--workers", "1",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket"],

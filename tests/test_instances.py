@@ -45,6 +45,24 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def production_env(issuer: str, **overrides: str) -> dict[str, str]:
+    """The environment of a production-configured server of ours on the test database: what
+    production refuses to start without, and no demo data."""
+    return {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "SIGNING_KEY_ENCRYPTION_KEY": settings.SIGNING_KEY_ENCRYPTION_KEY,
+        "ISSUER": issuer,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DEMO_CLIENT": "false",
+        "EMAIL_HOST": "127.0.0.1",
+        **overrides,
+    }
+
+
 def database_url() -> str:
     db = connection.settings_dict
     password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
@@ -56,19 +74,7 @@ def instances(db: None) -> Iterator[tuple[str, str]]:
     """Two production-configured servers for one issuer, on the test database."""
     ports = free_port(), free_port()
     issuer = f"http://127.0.0.1:{ports[0]}"
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "SIGNING_KEY_ENCRYPTION_KEY": settings.SIGNING_KEY_ENCRYPTION_KEY,
-        "ISSUER": issuer,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "SHARED_CACHE_CHECK_INTERVAL": "1",
-        "DEMO_CLIENT": "false",
-        "EMAIL_HOST": "127.0.0.1",
-    }
+    env = production_env(issuer, SHARED_CACHE_CHECK_INTERVAL="1")
     servers = [
         subprocess.Popen(
             [

@@ -7,7 +7,6 @@ proxy, and only when it is a plain short token."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,15 +17,14 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from django.conf import settings
 
 from accounts.models import User
 from tests.conftest import PASSWORD, RegisteredClient, query
 from tests.test_instances import (
     ROOT,
-    database_url,
     free_port,
     post,
+    production_env,
     signed_in_session,
     tokens_from,
     wait_until_up,
@@ -54,20 +52,13 @@ def server(db: None, fake_providers: Any, tmp_path: Path) -> Iterator[Server]:
     for fake in fake_providers.providers:
         fake.auto_approve = True
     port = free_port()
-    env = {
-        **os.environ,
+    env = production_env(
+        f"http://127.0.0.1:{port}",
         **fake_providers.settings(),
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ISSUER": f"http://127.0.0.1:{port}",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "DEMO_CLIENT": "false",
-        "LOG_FORMAT": "json",
-        "LOG_LEVEL": "DEBUG",
-        "TRUST_X_FORWARDED_FOR": "true",
-    }
+        LOG_FORMAT="json",
+        LOG_LEVEL="DEBUG",
+        TRUST_X_FORWARDED_FOR="true",
+    )
     log = tmp_path / "server.log"
     with log.open("w") as stderr:
         process = subprocess.Popen(

@@ -6,7 +6,6 @@ refusals, calls to the providers and their failures, and the signing key's age."
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import subprocess
 import sys
@@ -17,16 +16,15 @@ from typing import Any
 
 import pytest
 import requests
-from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from accounts.models import User
 from tests.conftest import RegisteredClient, query
 from tests.test_instances import (
     ROOT,
-    database_url,
     free_port,
     post,
+    production_env,
     signed_in_session,
     wait_until_up,
 )
@@ -114,21 +112,14 @@ def server(db: None, fake_providers: Any, tmp_path: Path) -> Iterator[Server]:
         fake.auto_approve = True
     port = free_port()
     directory = tmp_path / "metrics"
-    env = {
-        **os.environ,
+    env = production_env(
+        f"http://127.0.0.1:{port}",
         **fake_providers.settings(),
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ISSUER": f"http://127.0.0.1:{port}",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": settings.REDIS_URL,
-        "DEMO_CLIENT": "false",
-        "METRICS_TOKEN": TOKEN,
-        "PROMETHEUS_MULTIPROC_DIR": str(directory),
-        "REFRESH_RETRY_GRACE": "0",
-        "RATE_LIMIT_REVOCATION_ADDRESS": "2/600",
-    }
+        METRICS_TOKEN=TOKEN,
+        PROMETHEUS_MULTIPROC_DIR=str(directory),
+        REFRESH_RETRY_GRACE="0",
+        RATE_LIMIT_REVOCATION_ADDRESS="2/600",
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "authserver.wsgi", "--config", "gunicorn.conf.py",
          "--workers", "2", "--threads", "1", "--bind", f"127.0.0.1:{port}",

@@ -139,3 +139,14 @@ def test_the_sign_in_page_says_nothing_of_signing_out_otherwise(
     browser: HttpClient, db: None
 ) -> None:
     assert "signed out" not in browser.get("/accounts/login/").content.decode()
+
+
+def test_an_apps_logout_says_so_on_its_own_page_not_at_a_later_sign_in(
+    signed_in: HttpClient,
+) -> None:
+    """oauth/logout.py's page says it; a message left over would greet a later sign-in."""
+    done = signed_in.post("/oauth/logout/confirm", {"decision": "sign_out"})
+
+    assert "_auth_user_id" not in signed_in.session
+    assert "signed out" in done.content.decode()
+    assert "You have been signed out." not in signed_in.get("/accounts/login/").content.decode()

@@ -151,6 +151,8 @@ def test_public_clients_register_by_rfc_8252(
     "uris",
     [
         ["http://registered.example/cb"],
+        ["http://localhost:8080/cb"],  # plain http: native apps on loopback only
+        ["http://127.0.0.1:8080/cb"],  # a confidential client is no native app
         ["https://registered.example/cb#fragment"],
         ["https://user:pass@registered.example/cb"],
         ["javascript:alert(1)"],
@@ -346,3 +348,16 @@ def test_app_owners_make_tokens_in_the_console(
     client = Client.objects.get(client_id=body["client_id"])
     assert not client.live
     assert ClientMember.objects.get(client=client).user == user
+
+
+def test_a_disabled_client_is_401_and_keeps_its_token(db: None, initial_token: str) -> None:
+    body = register(initial_token).json()
+    uri, token = body["registration_client_uri"], body["registration_access_token"]
+    client = Client.objects.get(client_id=body["client_id"])
+    client.is_active = False
+    client.save()
+
+    assert configuration("GET", uri, token).status_code == HTTPStatus.UNAUTHORIZED
+    client.is_active = True
+    client.save()
+    assert configuration("GET", uri, token).status_code == HTTPStatus.OK

@@ -5,7 +5,6 @@ still saw the old sign-in and asked again."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from django.test import Client as HttpClient
 
 from accounts.models import User
 from tests.conftest import PASSWORD, RegisteredClient
-from tests.test_instances import database_url, free_port, wait_until_up
+from tests.test_instances import free_port, production_env, wait_until_up
 from tests.test_settings import manage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,17 +56,7 @@ def workers(db: None) -> Iterator[str]:
     """One production-configured server of three workers and no shared cache."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ISSUER": url,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DATABASE_URL": database_url(),
-        "REDIS_URL": "",
-        "DEMO_CLIENT": "false",
-        "EMAIL_HOST": "127.0.0.1",
-    }
+    env = production_env(url, REDIS_URL="")
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "authserver.wsgi", "--workers", "3",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket"],
