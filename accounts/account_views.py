@@ -24,6 +24,7 @@ from .mail import MailNotSent
 from .sessions import session_key_changed, sessions_end
 from .signup import verification_send
 from .signup_views import mail_failed
+from .unlinking import unlink_notice_dismiss
 from .views import SignedInRequest
 
 
@@ -81,6 +82,14 @@ def session_end(request: SignedInRequest, sid: str) -> HttpResponse:
     if not ended:
         raise Http404
     messages.success(request, _("That session has ended."))
+    return redirect("accounts:home")
+
+
+@require_POST
+@login_required
+def unlink_notice_read(request: SignedInRequest, notice_id: int) -> HttpResponse:
+    """The person has read what a provider's unlink did: the page stops telling them."""
+    unlink_notice_dismiss(user=request.user, notice_id=notice_id)
     return redirect("accounts:home")
 
 

@@ -176,6 +176,17 @@ class UnlinkNotice(models.Model):
     )
     received_at = models.DateTimeField(default=timezone.now, verbose_name=_("received at"))
     settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("settled at"))
+    # Once settled: whose link it was, whether that left the account no way to sign in, and
+    # when the person read about it on their account page (views.home).
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="unlink_notices",
+        verbose_name=_("user"),
+    )  # fmt: skip
+    no_way_in = models.BooleanField(
+        default=False, verbose_name=_("no way in left"),
+        help_text=_("The account had no other way to sign in: its apps' access ended."),
+    )  # fmt: skip
+    dismissed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("read at"))
 
     class Meta:
         verbose_name = _("unlink notice")
@@ -198,6 +209,10 @@ class SignInSession(models.Model):
     method = models.CharField(
         max_length=16, blank=True, help_text=_("password, or a provider"), verbose_name=_("method")
     )
+    identity_uid = models.CharField(
+        max_length=255, blank=True, verbose_name=_("identity uid"),
+        help_text=_("The provider's uid, when signed in through one: its unlink ends the session."),
+    )  # fmt: skip
     created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     last_seen_at = models.DateTimeField(default=timezone.now, verbose_name=_("last seen at"))
     ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))

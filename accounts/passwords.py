@@ -26,9 +26,11 @@ from .signup_views import mail_failed, too_many
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
     def get_users(self, email: str) -> Iterator[User]:
-        """The account holding the address, compared as accounts are (emails.py)."""
+        """The account holding the address, compared as accounts are (emails.py). One without a
+        password is mailed only when it has no other way in (a provider unlinked it) and the
+        address is proven: then a reset is how its owner gets back in."""
         for user in users_with_email(email).filter(is_active=True):
-            if user.has_usable_password():
+            if user.has_usable_password() or (user.email_verified and not user.identities.exists()):
                 yield user
 
     def send_mail(

@@ -15,6 +15,7 @@ from infra.untrusted import printable, storable
 
 from .models import SocialIdentity, User, users_with_email
 from .providers import Profile
+from .unlinks import provider_unlink_queue
 
 
 class IdentityError(Exception):
@@ -161,7 +162,8 @@ def username_free(wanted: str, *, fallback: str = "user") -> str:
 
 
 def identity_unlink(*, user: User, identity_id: int, origin: Origin = NOWHERE) -> SocialIdentity:
-    """Refused for the last way to sign in: an account without a password and no other link."""
+    """Refused for the last way to sign in: an account without a password and no other link.
+    Kakao is told too, by the worker (unlinks.py), so that the person need not unlink there."""
     with transaction.atomic():
         # The account's row first: two unlinks at once must not each see the other's link.
         User.objects.select_for_update().filter(pk=user.pk).first()
@@ -174,5 +176,7 @@ def identity_unlink(*, user: User, identity_id: int, origin: Origin = NOWHERE) -
         if not others and not user.has_usable_password():
             raise IdentityError("last_sign_in")
         identity.delete()
-    event_record(Kind.IDENTITY_UNLINKED, origin=origin, user_id=user.pk, provider=identity.provider)
+        told = provider_unlink_queue(identities=[identity])
+    event_record(Kind.IDENTITY_UNLINKED, origin=origin, user_id=user.pk,
+                 provider=identity.provider, by="person", provider_told=bool(told))  # fmt: skip
     return identity

@@ -35,7 +35,7 @@ SEEN_INTERVAL = 300  # seconds
 ENDED_KEPT = timedelta(days=30)
 
 
-def session_start(request: HttpRequest, user: User, *, method: str) -> str:
+def session_start(request: HttpRequest, user: User, *, method: str, identity_uid: str = "") -> str:
     """A new row for the sign-in just made in `request` (its session key already cycled)."""
     origin = Origin.of(request)
     sid = secrets.token_urlsafe(24)
@@ -44,6 +44,7 @@ def session_start(request: HttpRequest, user: User, *, method: str) -> str:
         user=user,
         session_key=request.session.session_key or "",
         method=method,
+        identity_uid=identity_uid,
         ip_address=origin.ip_address,
         user_agent=origin.user_agent,
     )
@@ -79,6 +80,15 @@ def sessions_end(
     event_record(Kind.SESSIONS_ENDED, origin=origin, user_id=user.pk, reason=reason,
                  sessions=len(ended))  # fmt: skip
     return [sid for sid, _ in ended]
+
+
+def sessions_through(*, user: User, provider: str, uid: str) -> list[str]:
+    """The live sessions that signed in through the identity (provider, uid). One from before
+    sessions knew their identity (no uid) counts when it signed in through that provider."""
+    live = SignInSession.objects.filter(
+        user=user, ended_at__isnull=True, method=provider, identity_uid__in=[uid, ""]
+    )
+    return list(live.values_list("sid", flat=True))
 
 
 def session_key_changed(request: HttpRequest) -> None:

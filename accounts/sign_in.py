@@ -23,18 +23,26 @@ from .sessions import session_start
 
 BACKEND = "accounts.backends.UsernameOrEmailBackend"
 
-# How the sign-in under way was made: "password" or a provider's id, and whether credentials
-# were presented. Any other login (Django's own views, a test's force_login) is a password's.
-_method: ContextVar[tuple[str, bool]] = ContextVar("sign_in_method", default=("password", True))
+# How the sign-in under way was made: "password" or a provider's id, whether credentials were
+# presented, and the provider's uid. Any other login (Django's own views, a test's force_login)
+# is a password's.
+_method: ContextVar[tuple[str, bool, str]] = ContextVar(
+    "sign_in_method", default=("password", True, "")
+)
 
 
 def sign_in_complete(
-    request: HttpRequest, user: User, *, method: str, credentials_presented: bool
+    request: HttpRequest,
+    user: User,
+    *,
+    method: str,
+    credentials_presented: bool,
+    identity_uid: str = "",
 ) -> None:
     """Sign `user` in to this session. A provider's sign-in presents credentials only when the
     provider was asked to take them again: otherwise its session may have answered with one
-    click."""
-    made = _method.set((method, credentials_presented))
+    click. `identity_uid` names the provider's identity, whose unlink ends the session."""
+    made = _method.set((method, credentials_presented, identity_uid))
     try:
         login(request, user, backend=BACKEND)
     finally:
@@ -43,12 +51,12 @@ def sign_in_complete(
 
 @receiver(user_logged_in)
 def record_sign_in(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
-    method, credentials_presented = _method.get()
+    method, credentials_presented, identity_uid = _method.get()
     if request is not None and hasattr(request, "session"):
         # A new session key for every sign-in, the same person's again included (Django keeps
         # the key then): nothing holds on to the session as it was before.
         request.session.cycle_key()
-        sid = session_start(request, user, method=method)
+        sid = session_start(request, user, method=method, identity_uid=identity_uid)
         sign_in_record(request, credentials_presented=credentials_presented, sid=sid)
     event_record(Kind.SIGN_IN, origin=Origin.of(request), user_id=user.pk, method=method)
     metrics.sign_ins.labels(method, "success").inc()

@@ -38,6 +38,8 @@ log = logging.getLogger("accounts.unlinking")
 
 TIMESTAMP_SKEW = 300  # seconds a Naver notice's timestamp may be off
 SIGNATURE_MEMORY = 600  # seconds Naver signatures are remembered, against replays
+# Naver says no more than that the person withdrew their consent (or left Naver altogether).
+NAVER_REASON = "CONSENT_WITHDRAWN"
 
 
 def same(given: str, expected: str) -> bool:
@@ -114,7 +116,7 @@ def naver(request: HttpRequest) -> HttpResponse:
         uid = unlink_decrypt(key, encrypted)
     except ValueError:
         return refusal(request, "naver", "garbled", 400)
-    notice = unlink_notice_record(provider="naver", uid=uid, reason="")
+    notice = unlink_notice_record(provider="naver", uid=uid, reason=NAVER_REASON)
     unlink_notice_settle(notice, origin=Origin.of(request))
     return HttpResponse(status=204)
 

@@ -1,10 +1,9 @@
 """A provider tells us a person unlinked our service (Kakao's unlink webhook, Naver's unlink
 callback): the notice is recorded first, so that nothing is lost if the work fails, and then
-done: the identity link goes, and an account left with no way to sign in loses every grant and
-consent, so no app keeps acting for a person who has left.
-
-(Ending the sessions that signed in through the identity waits for the server-known sessions of
-issue 17.)
+done: the identity link goes, every session that signed in through it ends (as a sign-out does,
+so apps are told by back-channel logout), and an account left with no way to sign in loses
+every grant and consent, so no app keeps acting for a person who has left. The notice stays
+with the account, and its page tells the person what happened and how to get back in.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from infra.untrusted import printable
 from oauth.connected_apps import connected_apps_end_all
 
 from .models import SocialIdentity, UnlinkNotice, User
+from .sessions import sessions_end, sessions_through
 
 log = logging.getLogger("accounts.unlinking")
 
@@ -56,20 +56,39 @@ def _settle(notice_id: int, origin: Origin) -> None:
             .filter(provider=notice.provider, uid=notice.uid)
             .first()
         )
-        user_id, grants_ended = None, None
+        user_id, sessions_ended, grants_ended = None, 0, None
         if identity is not None:
             # The account's row first, as identity_unlink does: an unlink by the person at the
             # same moment must see this one.
             user = User.objects.select_for_update().get(pk=identity.user_id)
             user_id = user.pk
             identity.delete()
+            through = sessions_through(user=user, provider=notice.provider, uid=notice.uid)
+            if through:
+                ended = sessions_end(user=user, sids=through, origin=origin, reason="unlink")
+                sessions_ended = len(ended)
             others = SocialIdentity.objects.filter(user=user).exists()
-            if not others and not user.has_usable_password():
+            notice.user, notice.no_way_in = user, not others and not user.has_usable_password()
+            if notice.no_way_in:
                 grants_ended = connected_apps_end_all(user=user, origin=origin, forget_consent=True)
         notice.settled_at = timezone.now()
-        notice.save(update_fields=["settled_at"])
+        notice.save(update_fields=["settled_at", "user", "no_way_in"])
         event_record(
             Kind.IDENTITY_UNLINKED, origin=origin, user_id=user_id, provider=notice.provider,
             reason=notice.reason, by="provider", known=identity is not None,
-            grants_ended=grants_ended,
+            sessions_ended=sessions_ended, grants_ended=grants_ended,
         )  # fmt: skip
+
+
+def unlink_notices_unread(user: User) -> list[UnlinkNotice]:
+    """What the account page has to tell the person, until they dismiss it."""
+    notices = UnlinkNotice.objects.filter(user=user, dismissed_at__isnull=True)
+    return list(notices.order_by("received_at"))
+
+
+def unlink_notice_dismiss(*, user: User, notice_id: int) -> bool:
+    return bool(
+        UnlinkNotice.objects.filter(pk=notice_id, user=user, dismissed_at__isnull=True).update(
+            dismissed_at=timezone.now()
+        )
+    )

@@ -1,8 +1,11 @@
-"""Telling Kakao that a withdrawn person's link to this service is gone: its unlink API, called
-with the app's admin key (`KAKAO_ADMIN_KEY`), durably, by the worker; never while the person
-waits. Without an admin key nothing is queued (the person can unlink at Kakao themselves)."""
+"""Telling Kakao that a person's link to this service is gone (they withdrew, or unlinked Kakao on
+their account page): its unlink API, called with the app's admin key (`KAKAO_ADMIN_KEY`),
+durably, by the worker; never while the person waits. Without an admin key nothing is queued
+(the person can unlink at Kakao themselves)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import requests
 from django.conf import settings
@@ -16,12 +19,19 @@ from .models import ProviderUnlink, SocialIdentity, User
 
 def provider_unlinks_queue(*, user: User) -> int:
     """In the withdrawal's transaction."""
+    return provider_unlink_queue(identities=user.identities.all())
+
+
+def provider_unlink_queue(*, identities: Iterable[SocialIdentity]) -> int:
+    """In the transaction that removes `identities`: a row for each Kakao one. Naver is not
+    told: its revoke needs a Naver token, and none is kept (providers.md §6.3)."""
     if not settings.KAKAO_ADMIN_KEY:
         return 0
-    uids = user.identities.filter(provider=SocialIdentity.Provider.KAKAO).values_list(
-        "uid", flat=True
-    )
-    rows = [ProviderUnlink(provider=SocialIdentity.Provider.KAKAO, uid=uid) for uid in uids]
+    rows = [
+        ProviderUnlink(provider=identity.provider, uid=identity.uid)
+        for identity in identities
+        if identity.provider == SocialIdentity.Provider.KAKAO
+    ]
     ProviderUnlink.objects.bulk_create(rows)
     return len(rows)
 

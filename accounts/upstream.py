@@ -164,7 +164,11 @@ def finish(request: HttpRequest, provider_id: str) -> HttpResponse:
     if linking:
         return redirect("accounts:home")
     sign_in_complete(
-        request, user, method=provider.id, credentials_presented=sign_in.reauthenticate
+        request,
+        user,
+        method=provider.id,
+        credentials_presented=sign_in.reauthenticate,
+        identity_uid=profile.uid,
     )
     return redirect(pending["next"] or "accounts:home")
 

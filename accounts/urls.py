@@ -46,6 +46,11 @@ urlpatterns = [
     path("password/", account_views.password_change, name="password-change"),
     path("email/", account_views.email_change, name="email-change"),
     path("sessions/<str:sid>/end", account_views.session_end, name="session-end"),
+    path(
+        "unlink-notices/<int:notice_id>/read",
+        account_views.unlink_notice_read,
+        name="unlink-notice-read",
+    ),
     path("sessions/end-others", account_views.sessions_end_others, name="sessions-end-others"),
     path("delete/", withdrawal.delete_page, name="delete"),
     path("apps/", views.apps_page, name="apps"),

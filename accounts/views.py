@@ -26,6 +26,7 @@ from .models import User
 from .providers import configured_providers
 from .sessions import device_label, live_sessions
 from .throttling import attempt_count, attempt_succeeded, device_remember
+from .unlinking import unlink_notices_unread
 
 
 class LoginView(auth_views.LoginView):
@@ -117,7 +118,8 @@ class SignedInRequest(HttpRequest):
 @login_required
 def home(request: SignedInRequest) -> HttpResponse:
     """The person's account: their email and password, linked provider accounts (to link more
-    or unlink), and the sessions they are signed in to (to end)."""
+    or unlink), the sessions they are signed in to (to end), and what a provider's unlink did
+    (until read)."""
     identities = list(request.user.identities.order_by("provider"))
     linked = {identity.provider for identity in identities}
     sessions = live_sessions(request.user)
@@ -128,6 +130,7 @@ def home(request: SignedInRequest) -> HttpResponse:
         "linkable": [p for p in configured_providers() if p.id not in linked],
         "sessions": sessions,
         "current_sid": session_sid(request),
+        "unlink_notices": unlink_notices_unread(request.user),
     }
     return render(request, "accounts/home.html", context)
 

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts.models import User
+from accounts.models import UnlinkNotice, User
+from tests.conftest import PASSWORD as MADE_USERS_PASSWORD
 from tests.conftest import RegisteredClient
 from tests.mailserver import Mailbox
 from tests.test_browser import chromium
@@ -146,3 +147,38 @@ def test_the_pages_are_ready_for_korean_line_breaking(live: str, settings: Any) 
         page = browser.new_page(locale="ko", viewport={"width": 390, "height": 900})
         page.goto(f"{live}/accounts/signup/")
         assert page.evaluate("getComputedStyle(document.body).wordBreak") == "keep-all"
+
+
+UNLINKED = {
+    "en": ("Kakao told us", "only way to sign in", "I have read this"),
+    "ko": ("카카오에서 카카오 계정과", "유일한 로그인 방법", "확인했습니다"),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_account_page_tells_of_a_providers_unlink_until_it_is_read(
+    live: str, make_user: Callable[..., User], language: str, width: int
+) -> None:
+    """After Kakao unlinked the account's only way in, the account page says what happened and
+    how to get back in, in the person's language, fitting a phone's width."""
+    user = make_user("dana")
+    UnlinkNotice.objects.create(provider="kakao", uid="1", user=user, no_way_in=True)
+    words, told, way_in, read = WORDS[language], *UNLINKED[language]
+
+    with chromium() as browser:
+        page = browser.new_page(locale=language, viewport={"width": width, "height": 900})
+        page.goto(f"{live}/accounts/login/")
+        page.get_by_label(words["login"]).fill("dana")
+        page.get_by_label(words["password"], exact=True).fill(MADE_USERS_PASSWORD)
+        page.get_by_role("button", name=words["sign_in"], exact=True).click()
+        fits(page, words["account"], language)
+        notice = page.locator("section.unlinked")
+        expect(notice).to_contain_text(told)
+        expect(notice).to_contain_text(way_in)
+        assert notice.evaluate("n => getComputedStyle(n).wordBreak") == "keep-all"
+        page.get_by_role("button", name=read).click()
+        fits(page, words["account"], language)
+        expect(page.locator("section.unlinked")).to_have_count(0)
+
+    assert UnlinkNotice.objects.get().dismissed_at is not None

@@ -17,7 +17,8 @@ import requests
 import time_machine
 from django.test import Client as HttpClient
 
-from accounts.models import SocialIdentity, User
+from accounts.models import ProviderUnlink, SocialIdentity, User
+from accounts.unlinks import provider_unlinks_run
 from events.models import SecurityEvent
 from tests.conftest import PASSWORD, HttpsClient, RegisteredClient, authorize_url, query
 
@@ -192,6 +193,44 @@ def test_a_signed_in_person_links_a_provider_and_can_unlink_it(
     assert not SocialIdentity.objects.exists()
     kinds = set(SecurityEvent.objects.values_list("kind", flat=True))
     assert {"identity_linked", "identity_unlinked"} <= kinds
+
+
+def test_unlinking_kakao_on_the_account_page_tells_kakao_through_the_worker(
+    signed_in: HttpClient, upstream: Any, settings: Any
+) -> None:
+    sign_in_with(signed_in, "kakao", link="1")
+    identity = SocialIdentity.objects.get()
+    kakao_unlink_url = settings.KAKAO_UNLINK_URL
+    settings.KAKAO_UNLINK_URL = "http://127.0.0.1:9/v1/user/unlink"  # Kakao away for now
+
+    response = signed_in.post(f"/accounts/identities/{identity.pk}/unlink")
+
+    assert response.status_code == HTTPStatus.FOUND  # the person never waits for Kakao
+    assert not SocialIdentity.objects.exists()
+    assert provider_unlinks_run() == 0
+    unlink = ProviderUnlink.objects.get()
+    assert unlink.attempts == 1 and unlink.delivered_at is None
+    settings.KAKAO_UNLINK_URL = kakao_unlink_url
+    ProviderUnlink.objects.update(next_attempt_at=unlink.created_at)
+
+    assert provider_unlinks_run() == 1
+
+    (call,) = [r for r in upstream.kakao.requests if r.path == "/kakao/v1/user/unlink"]
+    assert call.headers["authorization"] == f"KakaoAK {upstream.kakao.admin_key}"
+    assert call.form == {"target_id_type": "user_id", "target_id": identity.uid}
+    event = SecurityEvent.objects.get(kind="identity_unlinked")
+    assert event.detail == {"provider": "kakao", "by": "person", "provider_told": True}
+
+
+@pytest.mark.parametrize("provider", ["google", "naver"])
+def test_unlinking_another_provider_queues_nothing(
+    signed_in: HttpClient, upstream: Any, provider: str
+) -> None:
+    sign_in_with(signed_in, provider, link="1")
+
+    signed_in.post(f"/accounts/identities/{SocialIdentity.objects.get().pk}/unlink")
+
+    assert not SocialIdentity.objects.exists() and not ProviderUnlink.objects.exists()
 
 
 def test_linking_an_identity_that_belongs_to_someone_else_is_refused(
