@@ -16,6 +16,8 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from infra.origin import NOWHERE, Origin
+from oauth.clients import client_member_remove
 from oauth.models import Client, ClientMember
 
 Role = ClientMember.Role
@@ -90,10 +92,10 @@ def testers_full(client: Client) -> bool:
     return testers >= settings.DEVELOPER_MAX_TESTERS
 
 
-def member_remove(*, member: ClientMember) -> None:
+def member_remove(*, member: ClientMember, origin: Origin = NOWHERE) -> None:
     with transaction.atomic():
         _keep_an_owner(member)
-        member.delete()
+        client_member_remove(member, origin=origin)
 
 
 def member_role_set(*, member: ClientMember, role: str) -> None:

@@ -222,7 +222,7 @@ def member_change(request: HttpRequest, client: Client, role: str, member_id: in
         return redirect("developers:app", client.client_id)
     try:
         if removing:
-            member_remove(member=member)
+            member_remove(member=member, origin=Origin.of(request))
         elif wanted is not None:
             member_role_set(member=member, role=wanted)
     except TeamError as error:

@@ -21,9 +21,9 @@ from infra.origin import NOWHERE, Origin
 from infra.stamps import SharedStamp
 
 from .hashing import generate_secret, secret_hash
-from .models import Client
+from .models import Client, ClientMember
 from .scopes import scope_list, scope_string
-from .services import grants_end
+from .services import consent_withdraw, grants_end
 
 # Visible ASCII: generated ids are URL-safe base64, hand-picked ones (demo-client) similar.
 CLIENT_ID_SHAPE = re.compile(r"[\x21-\x7e]{1,64}")
@@ -220,6 +220,16 @@ def client_grants_revoke(
         grants=revoked,
     )  # fmt: skip
     return revoked
+
+
+def client_member_remove(member: ClientMember, *, origin: Origin = NOWHERE) -> None:
+    """Take a person off an app's team or testers. While the app is in development only its
+    people may authorize it, so what this person authorized ends too (their refresh tokens stop
+    working at once); the people using a live app keep theirs."""
+    with transaction.atomic():
+        member.delete()
+        if not member.client.live:
+            consent_withdraw(user=member.user, client=member.client, origin=origin)
 
 
 def client_delete(client: Client, *, origin: Origin = NOWHERE, actor_id: Identifier = None) -> None:

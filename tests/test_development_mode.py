@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -14,8 +15,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client as HttpClient
 
 from accounts.models import User
+from developers.team import member_remove
 from oauth.clients import client_register
-from oauth.models import AuthorizationCode, Client, ClientMember
+from oauth.models import AuthorizationCode, Client, ClientMember, Consent
 from tests.conftest import RegisteredClient, authorize_url, query
 
 
@@ -154,3 +156,40 @@ def test_our_own_native_apps_may_use_a_private_use_scheme(db: None) -> None:
     )  # fmt: skip
 
     client_register(client)
+
+
+def renewal(tokens: dict[str, Any]) -> dict[str, str]:
+    return {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+
+
+def test_a_person_taken_off_an_app_in_development_loses_what_they_authorized(
+    signed_in: HttpClient,
+    user: User,
+    in_development: RegisteredClient,
+    exchange: Callable[..., dict[str, Any]],
+    token_request: Callable[..., Any],
+) -> None:
+    tester = ClientMember.objects.create(client=in_development.model, user=user, role="tester")
+    tokens = exchange(in_development)
+
+    member_remove(member=tester)
+
+    again = token_request(renewal(tokens), auth=(in_development.client_id, in_development.secret))
+    assert again.status_code == HTTPStatus.BAD_REQUEST
+    assert not Consent.objects.filter(user=user, client=in_development.model).exists()
+
+
+def test_people_using_a_live_app_keep_it_when_taken_off_its_testers(
+    signed_in: HttpClient,
+    user: User,
+    confidential_client: RegisteredClient,
+    exchange: Callable[..., dict[str, Any]],
+    token_request: Callable[..., Any],
+) -> None:
+    tester = ClientMember.objects.create(client=confidential_client.model, user=user, role="tester")
+    tokens = exchange(confidential_client)
+
+    member_remove(member=tester)
+
+    auth = (confidential_client.client_id, confidential_client.secret)
+    assert token_request(renewal(tokens), auth=auth).status_code == HTTPStatus.OK
