@@ -49,17 +49,17 @@ def seed(database_url: str, count: int, *, client_pk: int) -> float:
             return now - timedelta(days=1) if n % 2 else now + timedelta(days=30)
 
         _copy(connection, "oauth_grant",
-              "id, scope, auth_time, created_at, expires_at, client_id, user_id",
+              "id, scope, auth_time, created_at, expires_at, client_id, user_id, sid",
               ((grants[n], "openid profile", now, now - timedelta(days=40), expiry(n), client_pk,
-                users[n]) for n in range(count)))  # fmt: skip
+                users[n], "") for n in range(count)))  # fmt: skip
         _copy(connection, "oauth_refreshtoken", "token_hash, created_at, expires_at, grant_id",
               ((hashlib.sha256(b"seed%d" % n).hexdigest(), now - timedelta(days=40), expiry(n),
                 grants[n]) for n in range(count)))  # fmt: skip
         _copy(connection, "oauth_securityevent",
-              "created_at, kind, ip_address, user_agent, detail, client_id, user_id",
+              "created_at, kind, ip_address, user_agent, detail, client_id, user_id, pseudonym",
               ((now - timedelta(seconds=(n * 5183) % (60 * 86400)), EVENT_KINDS[n % 6],
                 "203.0.113.7", "bench", f'{{"method": "{METHODS[n % 4]}"}}', client_pk,
-                users[n]) for n in range(count)))  # fmt: skip
+                users[n], "") for n in range(count)))  # fmt: skip
         connection.execute("ANALYZE")
     return time.monotonic() - started
 
